@@ -1,0 +1,1 @@
+"""The wire: Amazon-shaped HTTP on top of the services."""

@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from fastapi import FastAPI
+
+from sp_services import __version__
+from sp_services.api import errors
+from sp_services.api.context import AppContext, system_clock
+from sp_services.api.middleware import PlatformMiddleware
+from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from sp_services.api.routes import jobs, lwa, operator
+from sp_services.persistence.db import Database
+from sp_services.settings import Settings
+
+
+def make_limiter(settings: Settings) -> Limiter | None:
+    """No limiter when rate limiting is off; Redis when configured (several workers); else in-process."""
+    if settings.rate_limit == "off":
+        return None
+    if settings.redis_url:
+        return RedisLimiter(settings.redis_url)
+    return MemoryLimiter()
+
+
+def create_app(settings: Settings | None = None, *, db: Database | None = None,
+               clock: Callable[[], datetime] = system_clock) -> FastAPI:
+    """Build the ASGI app. Tests pass their own database and clock."""
+    settings = settings or Settings()
+    logging.getLogger("sp_services").setLevel(logging.INFO)
+    app = FastAPI(title="Selling Partner API for Services (sp-services)", version=__version__,
+                  description="A stateful, wire-compatible implementation of the SP-API Services API v1.")
+    app.state.ctx = AppContext(settings=settings, db=db or Database(settings.resolved_database_url),
+                               limiter=make_limiter(settings), clock=clock)
+    errors.install(app)
+    app.include_router(lwa.router)
+    app.include_router(jobs.router)
+    app.include_router(operator.router)
+    app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for ``uvicorn --factory`` (each worker builds its own app from the environment)."""
+    return create_app()

@@ -1,0 +1,86 @@
+"""What a running app holds: settings, database, rate limiter and clock; and the request dependencies
+that authenticate callers and apply usage plans."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from fastapi import Depends, Request
+
+from sp_services.api.ratelimit import Limiter
+from sp_services.domain.catalog import Principal
+from sp_services.domain.enums import PROFESSIONAL_SERVICES_ROLE
+from sp_services.domain.errors import ErrorItem, QuotaExceeded, Unauthenticated
+from sp_services.domain.rate_limits import RATE_LIMITS
+from sp_services.persistence.db import Database
+from sp_services.services.auth import principal_for
+from sp_services.settings import Settings
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    limiter: Limiter | None
+    clock: Callable[[], datetime] = field(default=system_clock)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+_DENIED = "Access to requested resource is denied."
+
+
+def _authenticate(request: Request, ctx: AppContext) -> Principal:
+    token = request.headers.get("x-amz-access-token")
+    if not token:
+        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED, "Access token is missing in the request header."))
+    with ctx.db.transaction(write=False) as session:
+        principal = principal_for(session, access_token=token, now=ctx.now())
+    if principal is None:
+        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED,
+                                        "The access token you provided is revoked, malformed or invalid."))
+    if PROFESSIONAL_SERVICES_ROLE not in principal.roles:
+        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED,
+                                        "The application is not granted the Professional Services role."))
+    return principal
+
+
+def caller(operation: str) -> Callable[..., Principal]:
+    """Dependency for one SP-API operation: authenticate, check the role, apply the usage plan."""
+    rate, burst = RATE_LIMITS[operation]
+
+    def dependency(request: Request, ctx: AppContext = Depends(context)) -> Principal:
+        principal = _authenticate(request, ctx)
+        scale = ctx.settings.rate_limit_scale
+        request.state.rate_limit = f"{rate * scale:.1f}"
+        if ctx.limiter is not None:
+            key = f"{principal.seller_id}:{principal.client_id}:{operation}"
+            if not ctx.limiter.acquire(key, rate * scale, max(1, round(burst * scale))):
+                raise QuotaExceeded(ErrorItem("QuotaExceeded",
+                                              "You exceeded your quota for the requested resource.", ""))
+        return principal
+
+    dependency.__name__ = f"caller_{operation}"
+    return dependency
+
+
+def operator(request: Request, ctx: AppContext = Depends(context)) -> None:
+    """Dependency for the operator API: ``Authorization: Bearer <operator key>``."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    expected = ctx.settings.resolved_operator_key
+    if scheme.lower() != "bearer" or not hmac.compare_digest(key.strip().encode(), expected.encode()):
+        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED, "A valid operator key is required."))

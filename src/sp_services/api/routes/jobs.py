@@ -1,0 +1,125 @@
+"""Service jobs: getServiceJobs, getServiceJobByServiceJobId, complete and cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from sp_services.api import wire
+from sp_services.api.context import AppContext, caller, context
+from sp_services.api.params import Params, json_body
+from sp_services.domain import ids
+from sp_services.domain.catalog import Principal
+from sp_services.domain.enums import JobStatus, SortField, SortOrder
+from sp_services.domain.errors import InvalidInput
+from sp_services.domain.job_query import MAX_PAGE_SIZE, JobQuery
+from sp_services.domain.marketplaces import marketplace
+from sp_services.services import jobs as service
+
+router = APIRouter(prefix="/service/v1", tags=["service"])
+
+
+def _check_job_id(job_id: str, extra_bad: list[str] | None = None) -> None:
+    bad = [] if ids.SERVICE_JOB_ID.match(job_id) else ["serviceJobId"]
+    bad += extra_bad or []
+    if bad:
+        raise InvalidInput.params(bad)
+
+
+@router.get("/serviceJobs", operation_id="getServiceJobs")
+async def get_service_jobs(
+    request: Request, principal: Principal = Depends(caller("getServiceJobs")),
+    ctx: AppContext = Depends(context),
+) -> dict[str, Any]:
+    p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds", "pageToken"))
+    marketplace_ids = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
+    if marketplace_ids and marketplace(marketplace_ids[0]) is None:
+        p.bad.append("marketplaceIds")
+        p.notes.append(f"marketplaceIds: unknown marketplace {marketplace_ids[0]}")
+    query = JobQuery(
+        marketplace_id=marketplace_ids[0] if marketplace_ids else "",
+        service_order_ids=p.array("serviceOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
+        product_order_ids=p.array("productOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
+        tracking_ids=p.array("trackingIds", max_items=20, item_pattern=ids.TRACKING_ID),
+        statuses=p.enum_array("serviceJobStatus", JobStatus),
+        asins=p.array("asins", max_items=20, item_min=10, item_max=10),
+        required_skills=p.array("requiredSkills", max_items=20, item_max=50),
+        store_ids=p.array("storeIds", max_items=50, item_max=100),
+        created_after=p.instant("createdAfter"),
+        created_before=p.instant("createdBefore"),
+        updated_after=p.instant("lastUpdatedAfter"),
+        updated_before=p.instant("lastUpdatedBefore"),
+        schedule_start=p.instant("scheduleStartDate"),
+        schedule_end=p.instant("scheduleEndDate"),
+        sort_field=p.enum("sortField", SortField, SortField.JOB_DATE),
+        sort_order=p.enum("sortOrder", SortOrder, SortOrder.ASC),
+        page_size=p.integer("pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),
+    )
+    page_token = p.string("pageToken", max_length=2000)
+    p.check()
+
+    def run() -> service.JobPage:
+        with ctx.db.transaction(write=False) as session:
+            return service.list_jobs(session, seller_id=principal.seller_id, query=query,
+                                     page_token=page_token, secret=ctx.settings.resolved_secret_key)
+
+    page = await run_in_threadpool(run)
+    payload: dict[str, Any] = {"totalResultSize": page.total}
+    if page.next_token:
+        payload["nextPageToken"] = page.next_token
+    if page.previous_token:
+        payload["previousPageToken"] = page.previous_token
+    payload["jobs"] = [wire.service_job(j) for j in page.jobs]
+    return {"payload": payload}
+
+
+@router.get("/serviceJobs/{serviceJobId}", operation_id="getServiceJobByServiceJobId")
+async def get_service_job(
+    serviceJobId: str, principal: Principal = Depends(caller("getServiceJobByServiceJobId")),  # noqa: N803
+    ctx: AppContext = Depends(context),
+) -> dict[str, Any]:
+    _check_job_id(serviceJobId)
+
+    def run() -> dict[str, Any]:
+        with ctx.db.transaction(write=False) as session:
+            return wire.service_job(service.get_job(session, seller_id=principal.seller_id, job_id=serviceJobId))
+
+    return {"payload": await run_in_threadpool(run)}
+
+
+@router.put("/serviceJobs/{serviceJobId}/cancellations", operation_id="cancelServiceJobByServiceJobId")
+async def cancel_service_job(
+    request: Request, serviceJobId: str,  # noqa: N803
+    principal: Principal = Depends(caller("cancelServiceJobByServiceJobId")),
+    ctx: AppContext = Depends(context),
+) -> dict[str, Any]:
+    p = Params(request, await json_body(request), body_fallbacks=("cancellationReasonCode",))
+    code = p.string("cancellationReasonCode", required=True, max_length=100, pattern=ids.REASON_CODE)
+    _check_job_id(serviceJobId, [] if code else ["cancellationReasonCode"])
+    assert code is not None
+
+    def run() -> None:
+        with ctx.db.transaction() as session:
+            service.cancel_job(session, seller_id=principal.seller_id, job_id=serviceJobId, reason_code=code,
+                               now=ctx.now())
+
+    await run_in_threadpool(run)
+    return {}
+
+
+@router.put("/serviceJobs/{serviceJobId}/completions", operation_id="completeServiceJobByServiceJobId")
+async def complete_service_job(
+    serviceJobId: str, principal: Principal = Depends(caller("completeServiceJobByServiceJobId")),  # noqa: N803
+    ctx: AppContext = Depends(context),
+) -> dict[str, Any]:
+    _check_job_id(serviceJobId)
+
+    def run() -> None:
+        with ctx.db.transaction() as session:
+            service.complete_job(session, seller_id=principal.seller_id, job_id=serviceJobId, now=ctx.now())
+
+    await run_in_threadpool(run)
+    return {}
+

@@ -1,0 +1,65 @@
+"""ISO 8601 parsing and formatting. All instants are timezone-aware UTC datetimes."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+from .errors import unprocessable
+
+_ISO = re.compile(
+    r"^(?P<date>\d{4}-\d{2}-\d{2})"
+    r"(?:[T ](?P<h>\d{2}):(?P<m>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?"
+    r"(?P<tz>Z|z|[+-]\d{2}(?::?\d{2})?)?)?$"
+)
+
+
+def parse_iso(text: str) -> tuple[datetime, bool] | None:
+    """Parse an ISO 8601 date or date-time.
+
+    Returns ``(instant_in_utc, had_explicit_utc_or_offset)``; a time without a zone is read as
+    UTC and reported as zone-less. None when the text is not ISO 8601.
+    """
+    match = _ISO.match(text.strip())
+    if match is None:
+        return None
+    try:
+        year, month, day = (int(p) for p in match["date"].split("-"))
+        micro = int((match["frac"] or "0")[:6].ljust(6, "0"))
+        naive = datetime(
+            year, month, day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0), micro
+        )
+        tz_text = match["tz"]
+        if tz_text is None:
+            return naive.replace(tzinfo=UTC), False
+        if tz_text in ("Z", "z"):
+            return naive.replace(tzinfo=UTC), True
+        sign = 1 if tz_text[0] == "+" else -1
+        digits = tz_text[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        if offset >= timedelta(hours=24):
+            return None
+        return naive.replace(tzinfo=timezone(sign * offset)).astimezone(UTC), True
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_utc_strict(text: str) -> datetime:
+    """Parse a time that must be given in UTC (appointment and fulfillment times).
+
+    Raises the sandbox's 422 messages: ``Failed to parse ISO8601 input: X`` and
+    ``ISO8601 time X is not in UTC.``
+    """
+    parsed = parse_iso(text)
+    if parsed is None or "T" not in text.upper():
+        raise unprocessable(f"Failed to parse ISO8601 input: {text}")
+    stripped = text.strip()
+    if not (stripped.endswith(("Z", "z")) or stripped.endswith(("+00:00", "+0000", "-00:00"))):
+        raise unprocessable(f"ISO8601 time {text} is not in UTC.")
+    return parsed[0]
+
+
+def format_utc(instant: datetime) -> str:
+    """Format as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the model's examples use millisecond precision)."""
+    utc = instant.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

@@ -1,0 +1,1 @@
+"""Repositories: the only code that issues SQL. They take and return domain objects."""

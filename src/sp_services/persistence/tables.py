@@ -1,0 +1,217 @@
+"""SQLAlchemy table definitions. The Alembic migrations are the source of truth for the schema;
+these mirror them for the ORM and are checked against them by a test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, hands out aware UTC: the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC instant")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Seller(Base):
+    __tablename__ = "sellers"
+    seller_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    marketplace_ids: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    client_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    roles: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class Authorization(Base):
+    __tablename__ = "authorizations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    client_id: Mapped[str] = mapped_column(ForeignKey("applications.client_id"))
+    refresh_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class AccessToken(Base):
+    __tablename__ = "access_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    authorization_id: Mapped[int] = mapped_column(ForeignKey("authorizations.id"))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+    store_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"), index=True)
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    postal_codes: Mapped[list[Any]] = mapped_column(JSON)
+    service_location_types: Mapped[list[Any]] = mapped_column(JSON)
+    slot_step_minutes: Mapped[int] = mapped_column(Integer)
+    booking_horizon_days: Mapped[int] = mapped_column(Integer)
+    minimum_notice_minutes: Mapped[int] = mapped_column(Integer)
+    requires_proof: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class Technician(Base):
+    __tablename__ = "technicians"
+    technician_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    skills: Mapped[list[Any]] = mapped_column(JSON)
+    store_ids: Mapped[list[Any]] = mapped_column(JSON)
+    service_location_types: Mapped[list[Any]] = mapped_column(JSON)
+    background_check: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime]
+
+
+class ServiceOffering(Base):
+    __tablename__ = "service_offerings"
+    __table_args__ = (UniqueConstraint("seller_id", "marketplace_id", "asin"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    asin: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str] = mapped_column(String(500))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    required_skills: Mapped[list[Any]] = mapped_column(JSON)
+    service_type: Mapped[str] = mapped_column(String(16))
+    price_value: Mapped[Any] = mapped_column(Numeric(12, 2))
+    price_currency: Mapped[str] = mapped_column(String(3))
+    created_at: Mapped[datetime]
+
+
+class ServiceOrder(Base):
+    __tablename__ = "service_orders"
+    service_order_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"), index=True)
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ServiceJob(Base):
+    __tablename__ = "service_jobs"
+    __table_args__ = (
+        Index("ix_jobs_seller_created", "seller_id", "marketplace_id", "created_at", "service_job_id"),
+        Index("ix_jobs_seller_updated", "seller_id", "marketplace_id", "updated_at"),
+        Index("ix_jobs_seller_status", "seller_id", "marketplace_id", "status", "created_at"),
+    )
+    service_job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    service_order_id: Mapped[str] = mapped_column(ForeignKey("service_orders.service_order_id"), index=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    marketplace_id: Mapped[str] = mapped_column(String(20))
+    store_id: Mapped[str] = mapped_column(ForeignKey("stores.store_id"))
+    status: Mapped[str] = mapped_column(String(20))
+    service_type: Mapped[str] = mapped_column(String(16))
+    asin: Mapped[str] = mapped_column(String(10))
+    title: Mapped[str | None] = mapped_column(String(500))
+    quantity: Mapped[int] = mapped_column(Integer)
+    required_skills: Mapped[list[Any]] = mapped_column(JSON)
+    service_job_provider_id: Mapped[str | None] = mapped_column(String(32))
+    buyer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    service_location: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    preferred_appointment_times: Mapped[list[Any]] = mapped_column(JSON)
+    associated_items: Mapped[list[Any]] = mapped_column(JSON)
+    payments: Mapped[list[Any]] = mapped_column(JSON)
+    cancellation_reason_code: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    appointments: Mapped[list[AppointmentRow]] = relationship(
+        back_populates="job", order_by="AppointmentRow.created_at", lazy="raise"
+    )
+
+
+class JobTag(Base):
+    """Searchable multi-valued job attributes: skills, product order ids, tracking ids."""
+
+    __tablename__ = "job_tags"
+    __table_args__ = (Index("ix_job_tags_lookup", "kind", "value", "service_job_id"),)
+    service_job_id: Mapped[str] = mapped_column(ForeignKey("service_jobs.service_job_id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class AppointmentRow(Base):
+    __tablename__ = "appointments"
+    __table_args__ = (Index("ix_appointments_job", "service_job_id", "status"),
+                      Index("ix_appointments_start", "seller_id", "start_time"))
+    appointment_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    service_job_id: Mapped[str] = mapped_column(ForeignKey("service_jobs.service_job_id"))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    status: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime]
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    rescheduled_appointment_id: Mapped[str | None] = mapped_column(String(100))
+    reschedule_reason_code: Mapped[str | None] = mapped_column(String(100))
+    fulfillment_start: Mapped[datetime | None]
+    fulfillment_end: Mapped[datetime | None]
+    eta_start: Mapped[datetime | None]
+    eta_end: Mapped[datetime | None]
+    poa: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    job: Mapped[ServiceJob] = relationship(back_populates="appointments", lazy="raise")
+    technicians: Mapped[list[AppointmentTechnician]] = relationship(
+        order_by="AppointmentTechnician.position", lazy="raise", cascade="all, delete-orphan"
+    )
+
+
+class AppointmentTechnician(Base):
+    __tablename__ = "appointment_technicians"
+    appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.appointment_id"), primary_key=True)
+    technician_id: Mapped[str] = mapped_column(ForeignKey("technicians.technician_id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
+class KeyValue(Base):
+    """Small server-side state: the demo data's printed credentials."""
+
+    __tablename__ = "key_values"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

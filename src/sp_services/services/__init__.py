@@ -1,0 +1,1 @@
+"""Use cases: load through repositories, apply domain rules, save. They never commit."""

@@ -1,0 +1,219 @@
+"""The marketplace side Amazon normally plays: sellers, apps, stores, technicians, offerings, orders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from sp_services.domain import ids
+from sp_services.domain.catalog import Offering, Seller, Store, Technician
+from sp_services.domain.enums import AppointmentStatus, JobStatus, ServiceLocationType
+from sp_services.domain.errors import Conflict, ErrorItem, InvalidInput, NotFound
+from sp_services.domain.jobs import Appointment, Job, TechnicianRef
+from sp_services.domain.marketplaces import marketplace
+from sp_services.persistence.repositories.catalog import CatalogRepository
+from sp_services.persistence.repositories.jobs import JobRepository
+from sp_services.persistence.repositories.platform import PlatformRepository
+from sp_services.services.auth import token_hash
+
+
+def _conflict(what: str, key: str) -> Conflict:
+    return Conflict(ErrorItem("Conflict", f"{what} {key} already exists.", ""))
+
+
+def _not_found(what: str, key: str) -> NotFound:
+    return NotFound(ErrorItem("NotFound", f"{what} {key} does not exist.", ""))
+
+
+def _check_marketplaces(marketplace_ids: Sequence[str]) -> None:
+    unknown = [m for m in marketplace_ids if marketplace(m) is None]
+    if unknown or not marketplace_ids:
+        raise InvalidInput.params(["marketplaceIds"], f"Unknown marketplace ids: {unknown}")
+
+
+def create_seller(session: Session, *, name: str, marketplace_ids: Sequence[str], seller_id: str | None,
+                  now: datetime) -> Seller:
+    _check_marketplaces(marketplace_ids)
+    repo = PlatformRepository(session)
+    seller = Seller(seller_id or ids.new_seller_id(), name, tuple(marketplace_ids))
+    if repo.get_seller(seller.seller_id) is not None:
+        raise _conflict("Seller", seller.seller_id)
+    repo.add_seller(seller, now=now)
+    return seller
+
+
+@dataclass(frozen=True)
+class NewApplication:
+    client_id: str
+    client_secret: str
+    roles: tuple[str, ...]
+
+
+def create_application(session: Session, *, name: str, roles: Sequence[str], now: datetime,
+                       client_id: str | None = None, client_secret: str | None = None) -> NewApplication:
+    """Register an LWA application. The secret is returned once and stored only as a hash."""
+    repo = PlatformRepository(session)
+    app = NewApplication(client_id or ids.new_client_id(), client_secret or ids.new_client_secret(),
+                         tuple(roles))
+    if repo.application_exists(app.client_id):
+        raise _conflict("Application", app.client_id)
+    repo.add_application(client_id=app.client_id, name=name, secret_hash=token_hash(app.client_secret),
+                         roles=list(roles), now=now)
+    return app
+
+
+def authorize(session: Session, *, seller_id: str, client_id: str, now: datetime,
+              refresh_token: str | None = None) -> str:
+    """The seller authorizes the app; returns the refresh token (stored only as a hash)."""
+    repo = PlatformRepository(session)
+    if repo.get_seller(seller_id) is None:
+        raise _not_found("Seller", seller_id)
+    if not repo.application_exists(client_id):
+        raise _not_found("Application", client_id)
+    token = refresh_token or ids.new_refresh_token()
+    repo.add_authorization(seller_id=seller_id, client_id=client_id, refresh_token_hash=token_hash(token),
+                           now=now)
+    return token
+
+
+def _require_seller(session: Session, seller_id: str) -> Seller:
+    seller = PlatformRepository(session).get_seller(seller_id)
+    if seller is None:
+        raise _not_found("Seller", seller_id)
+    return seller
+
+
+def create_store(session: Session, *, store: Store, now: datetime) -> Store:
+    seller = _require_seller(session, store.seller_id)
+    if store.marketplace_id not in seller.marketplace_ids:
+        raise InvalidInput.params(["marketplaceId"], "The seller does not sell in this marketplace.")
+    repo = CatalogRepository(session)
+    if repo.get_store(store.store_id) is not None:
+        raise _conflict("Store", store.store_id)
+    repo.add_store(store, now=now)
+    return store
+
+
+def create_technician(session: Session, *, technician: Technician, now: datetime) -> Technician:
+    _require_seller(session, technician.seller_id)
+    repo = CatalogRepository(session)
+    for store_id in technician.store_ids:
+        store = repo.get_store(store_id)
+        if store is None or store.seller_id != technician.seller_id:
+            raise InvalidInput.params(["storeIds"], f"Store {store_id} is not a store of this seller.")
+    if repo.get_technician(technician.technician_id) is not None:
+        raise _conflict("Technician", technician.technician_id)
+    repo.add_technician(technician, now=now)
+    return technician
+
+
+def create_offering(session: Session, *, offering: Offering, now: datetime) -> Offering:
+    seller = _require_seller(session, offering.seller_id)
+    if offering.marketplace_id not in seller.marketplace_ids:
+        raise InvalidInput.params(["marketplaceId"], "The seller does not sell in this marketplace.")
+    repo = CatalogRepository(session)
+    if repo.get_offering(offering.seller_id, offering.marketplace_id, offering.asin) is not None:
+        raise _conflict("Service offering", offering.asin)
+    repo.add_offering(offering, now=now)
+    return offering
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """One job of a new service order, as the marketplace hands it over."""
+
+    asin: str
+    quantity: int = 1
+    preferred_appointment_times: tuple[tuple[datetime, int], ...] = ()
+    associated_items: tuple[dict[str, Any], ...] = ()
+    payments: tuple[dict[str, Any], ...] = ()
+    product_order_ids: tuple[str, ...] = ()
+    tracking_ids: tuple[str, ...] = ()
+    # A slot the buyer booked at checkout: the job starts NOT_SERVICED with this appointment.
+    appointment_start: datetime | None = None
+    technician_ids: tuple[str, ...] = ()
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    seller_id: str
+    marketplace_id: str
+    store_id: str
+    buyer: dict[str, Any] | None = None
+    service_location: dict[str, Any] | None = None
+    jobs: tuple[NewJob, ...] = ()
+    service_order_id: str | None = None
+    service_job_provider_id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[str, list[Job]]:
+    """Create a service order and its jobs (what a buyer's purchase produces)."""
+    seller = _require_seller(session, order.seller_id)
+    catalog, jobs_repo = CatalogRepository(session), JobRepository(session)
+    if order.marketplace_id not in seller.marketplace_ids:
+        raise InvalidInput.params(["marketplaceId"], "The seller does not sell in this marketplace.")
+    store = catalog.get_store(order.store_id)
+    if store is None or store.seller_id != order.seller_id or store.marketplace_id != order.marketplace_id:
+        raise InvalidInput.params(["storeId"], "The store is not a store of this seller in this marketplace.")
+    if not order.jobs:
+        raise InvalidInput.params(["jobs"], "An order needs at least one job.")
+    location = order.service_location or {"serviceLocationType": ServiceLocationType.IN_HOME.value}
+    if location.get("serviceLocationType") not in [t.value for t in store.service_location_types]:
+        raise InvalidInput.params(["serviceLocation"], "The store does not offer this service location type.")
+    order_id = order.service_order_id or ids.new_service_order_id()
+    if jobs_repo.order_exists(order_id):
+        raise _conflict("Service order", order_id)
+    jobs_repo.add_order(service_order_id=order_id, seller_id=seller.seller_id,
+                        marketplace_id=order.marketplace_id, now=now)
+    created: list[Job] = []
+    for spec in order.jobs:
+        offering = catalog.get_offering(seller.seller_id, order.marketplace_id, spec.asin)
+        if offering is None:
+            raise InvalidInput.params(["asin"], f"No service offering for ASIN {spec.asin} in this marketplace.")
+        created_at = spec.created_at or now
+        job = Job(
+            service_job_id=ids.new_service_job_id(), service_order_id=order_id, seller_id=seller.seller_id,
+            marketplace_id=order.marketplace_id, store_id=store.store_id, status=JobStatus.PENDING_SCHEDULE,
+            service_type=offering.service_type, asin=offering.asin, title=offering.title,
+            quantity=spec.quantity, required_skills=offering.required_skills, created_at=created_at,
+            updated_at=created_at, service_job_provider_id=order.service_job_provider_id or seller.seller_id,
+            buyer=order.buyer, service_location=location,
+            preferred_appointment_times=spec.preferred_appointment_times,
+            associated_items=spec.associated_items, payments=spec.payments,
+        )
+        if spec.appointment_start is not None:
+            job = replace(job, status=JobStatus.NOT_SERVICED)
+        jobs_repo.add_job(job, product_order_ids=spec.product_order_ids, tracking_ids=spec.tracking_ids)
+        if spec.appointment_start is not None:
+            techs = []
+            for tech_id in spec.technician_ids:
+                tech = catalog.get_technician(tech_id)
+                if tech is None or tech.seller_id != seller.seller_id:
+                    raise InvalidInput.params(["technicianIds"], f"Technician {tech_id} is not this seller's.")
+                techs.append(TechnicianRef(tech.technician_id, tech.name))
+            appointment = Appointment(
+                appointment_id=ids.new_appointment_id(job.service_job_id), service_job_id=job.service_job_id,
+                status=AppointmentStatus.ACTIVE, start_time=spec.appointment_start,
+                duration_minutes=offering.duration_minutes, technicians=tuple(techs),
+            )
+            jobs_repo.add_appointment(appointment, seller_id=seller.seller_id, now=created_at)
+            job = replace(job, appointments=(appointment,))
+        created.append(job)
+    return order_id, created
+
+
+def order_summary(session: Session, *, service_order_id: str) -> dict[str, Any]:
+    """An order's status and its jobs' statuses (operator view)."""
+    repo = JobRepository(session)
+    status = repo.order_status(service_order_id)
+    if status is None:
+        raise _not_found("Service order", service_order_id)
+    return {"serviceOrderId": service_order_id, "status": status.value,
+            "jobs": [{"serviceJobId": j, "serviceJobStatus": s.value}
+                     for j, s in repo.jobs_of_order(service_order_id)]}

@@ -1,0 +1,55 @@
+"""Settings from the environment (prefix ``SP_SERVICES_``)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration. Every field can be set as ``SP_SERVICES_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="SP_SERVICES_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    operator_key: str | None = None
+    secret_key: str | None = None
+    rate_limit: Literal["on", "off"] = "on"
+    rate_limit_scale: float = 1.0
+    redis_url: str | None = None
+    max_body_bytes: int = 1024 * 1024
+    access_token_ttl_seconds: int = 3600
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, or an SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'sp-services.db').resolve()}"
+
+    def _local_secret(self, name: str, configured: str | None) -> str:
+        # A value from the environment wins; otherwise one is made once and kept in the data dir.
+        if configured:
+            return configured
+        path = self.data_dir / name
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(32)
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return value
+
+    @cached_property
+    def resolved_operator_key(self) -> str:
+        return self._local_secret("operator_key", self.operator_key)
+
+    @cached_property
+    def resolved_secret_key(self) -> bytes:
+        return self._local_secret("secret_key", self.secret_key).encode()
