@@ -85,12 +85,17 @@ class Server:
 def start_server(db: Database, data_dir: Path, **overrides: Any) -> Server:
     """Serve a fresh app over real HTTP on a free local port, in a thread."""
     port = free_port()
-    settings = Settings(data_dir=data_dir, database_url=db.url, public_url=f"http://127.0.0.1:{port}",
-                        operator_key=OPERATOR_KEY, secret_key="test-secret", **overrides)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=db.url,
+        public_url=f"http://127.0.0.1:{port}",
+        operator_key=OPERATOR_KEY,
+        secret_key="test-secret",
+        **overrides,
+    )
     clock = Clock()
     app = create_app(settings, db=db, clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -124,9 +129,15 @@ class World:
     @property
     def token(self) -> str:
         if self._token is None:
-            response = httpx.post(f"{self.server.url}/auth/o2/token", data={
-                "grant_type": "refresh_token", "refresh_token": self.refresh_token,
-                "client_id": self.client_id, "client_secret": self.client_secret})
+            response = httpx.post(
+                f"{self.server.url}/auth/o2/token",
+                data={
+                    "grant_type": "refresh_token",
+                    "refresh_token": self.refresh_token,
+                    "client_id": self.client_id,
+                    "client_secret": self.client_secret,
+                },
+            )
             assert response.status_code == 200, response.text
             self._token = response.json()["access_token"]
         return self._token
@@ -134,45 +145,74 @@ class World:
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.server.url, headers={"x-amz-access-token": self.token}, timeout=30)
 
-    def job(self, status: JobStatus = JobStatus.PENDING_SCHEDULE, *, asin: str | None = None,
-            store_id: str | None = None, created_at: datetime | None = None, booked_at: datetime | None = None,
-            product_order_ids: tuple[str, ...] = (), tracking_ids: tuple[str, ...] = (),
-            order_jobs: int = 1) -> list[str]:
+    def job(
+        self,
+        status: JobStatus = JobStatus.PENDING_SCHEDULE,
+        *,
+        asin: str | None = None,
+        store_id: str | None = None,
+        created_at: datetime | None = None,
+        booked_at: datetime | None = None,
+        product_order_ids: tuple[str, ...] = (),
+        tracking_ids: tuple[str, ...] = (),
+        order_jobs: int = 1,
+    ) -> list[str]:
         """Create an order with ``order_jobs`` jobs and drive them into ``status``; returns job ids."""
         now = self.server.clock()
         created = created_at or now
         needs_booking = status in (JobStatus.NOT_SERVICED, JobStatus.COMPLETED)
-        start = booked_at or (created + timedelta(hours=2) if status is JobStatus.COMPLETED
-                              else now + timedelta(days=2)).replace(microsecond=0)
+        start = booked_at or (
+            created + timedelta(hours=2) if status is JobStatus.COMPLETED else now + timedelta(days=2)
+        ).replace(microsecond=0)
         with self.server.db.transaction() as s:
-            _, jobs = op.create_order(s, now=created, order=op.NewOrder(
-                seller_id=self.seller_id, marketplace_id=US, store_id=store_id or self.store_id,
-                buyer={"buyerId": "B0001", "name": "Test Buyer"},
-                service_location={"serviceLocationType": "IN_HOME",
-                                  "address": {"name": "Test Buyer", "addressLine1": "1 Main St"}},
-                jobs=tuple(op.NewJob(
-                    asin=asin or self.asin, created_at=created,
-                    payments=(payment(Decimal("99.50"), "USD", "CREDIT_CARD"),),
-                    product_order_ids=product_order_ids, tracking_ids=tracking_ids,
-                    appointment_start=start if (needs_booking or booked_at) else None,
-                    technician_ids=tuple(self.technician_ids[:1]) if needs_booking else (),
-                ) for _ in range(order_jobs)),
-            ))
+            _, jobs = op.create_order(
+                s,
+                now=created,
+                order=op.NewOrder(
+                    seller_id=self.seller_id,
+                    marketplace_id=US,
+                    store_id=store_id or self.store_id,
+                    buyer={"buyerId": "B0001", "name": "Test Buyer"},
+                    service_location={
+                        "serviceLocationType": "IN_HOME",
+                        "address": {"name": "Test Buyer", "addressLine1": "1 Main St"},
+                    },
+                    jobs=tuple(
+                        op.NewJob(
+                            asin=asin or self.asin,
+                            created_at=created,
+                            payments=(payment(Decimal("99.50"), "USD", "CREDIT_CARD"),),
+                            product_order_ids=product_order_ids,
+                            tracking_ids=tracking_ids,
+                            appointment_start=start if (needs_booking or booked_at) else None,
+                            technician_ids=tuple(self.technician_ids[:1]) if needs_booking else (),
+                        )
+                        for _ in range(order_jobs)
+                    ),
+                ),
+            )
             for job in jobs:
                 if status is JobStatus.COMPLETED:
-                    job_service.complete_job(s, seller_id=self.seller_id, job_id=job.service_job_id,
-                                             now=start + timedelta(hours=3))
+                    job_service.complete_job(
+                        s, seller_id=self.seller_id, job_id=job.service_job_id, now=start + timedelta(hours=3)
+                    )
                 elif status is JobStatus.CANCELLED:
-                    job_service.cancel_job(s, seller_id=self.seller_id, job_id=job.service_job_id,
-                                           reason_code="S3", now=created)
+                    job_service.cancel_job(
+                        s, seller_id=self.seller_id, job_id=job.service_job_id, reason_code="S3", now=created
+                    )
                 elif status in (JobStatus.HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE):
-                    job_service.set_marketplace_status(s, job_id=job.service_job_id,
-                                                       action=f"mark_{status.value.lower()}", now=created)
+                    job_service.set_marketplace_status(
+                        s, job_id=job.service_job_id, action=f"mark_{status.value.lower()}", now=created
+                    )
         return [j.service_job_id for j in jobs]
 
 
-def make_world(server: Server, *, roles: tuple[str, ...] = ("ProfessionalServices",),
-               service_type: ServiceType = ServiceType.DEFAULT) -> World:
+def make_world(
+    server: Server,
+    *,
+    roles: tuple[str, ...] = ("ProfessionalServices",),
+    service_type: ServiceType = ServiceType.DEFAULT,
+) -> World:
     n = next(_counter)
     suffix = f"{os.getpid() % 10000:04d}{n:05d}{uuid.uuid4().hex[:4].upper()}"
     seller_id = f"AS{suffix}"
@@ -183,18 +223,45 @@ def make_world(server: Server, *, roles: tuple[str, ...] = ("ProfessionalService
         op.create_seller(s, name=f"Seller {n}", marketplace_ids=[US], seller_id=seller_id, now=now)
         app = op.create_application(s, name="app", roles=list(roles), now=now)
         refresh = op.authorize(s, seller_id=seller_id, client_id=app.client_id, now=now)
-        op.create_store(s, now=now, store=Store(store_id=store_id, seller_id=seller_id, marketplace_id=US,
-                                                 name="Store", timezone="America/New_York",
-                                                 service_location_types=(ServiceLocationType.IN_HOME,)))
-        op.create_offering(s, now=now, offering=Offering(
-            seller_id=seller_id, marketplace_id=US, asin=asin, title="Install", duration_minutes=60,
-            required_skills=("INSTALL",), service_type=service_type))
+        op.create_store(
+            s,
+            now=now,
+            store=Store(
+                store_id=store_id,
+                seller_id=seller_id,
+                marketplace_id=US,
+                name="Store",
+                timezone="America/New_York",
+                service_location_types=(ServiceLocationType.IN_HOME,),
+            ),
+        )
+        op.create_offering(
+            s,
+            now=now,
+            offering=Offering(
+                seller_id=seller_id,
+                marketplace_id=US,
+                asin=asin,
+                title="Install",
+                duration_minutes=60,
+                required_skills=("INSTALL",),
+                service_type=service_type,
+            ),
+        )
         techs = []
         for i in range(2):
             tech_id = f"T{suffix}{i}"
-            op.create_technician(s, now=now, technician=Technician(
-                technician_id=tech_id, seller_id=seller_id, name=f"Tech {i}", skills=("INSTALL",),
-                store_ids=(store_id,)))
+            op.create_technician(
+                s,
+                now=now,
+                technician=Technician(
+                    technician_id=tech_id,
+                    seller_id=seller_id,
+                    name=f"Tech {i}",
+                    skills=("INSTALL",),
+                    store_ids=(store_id,),
+                ),
+            )
             techs.append(tech_id)
     return World(server, seller_id, app.client_id, app.client_secret, refresh, store_id, asin, techs)
 

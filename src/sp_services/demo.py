@@ -30,60 +30,121 @@ STREETS = ["Pine St", "Maple Ave", "2nd Ave", "Lake Dr", "Cedar Rd", "Market St"
 
 
 def _buyer(rng: random.Random, n: int) -> dict[str, Any]:
-    return {"buyerId": f"B{n:011d}", "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            "phone": f"+1206555{rng.randint(1000, 9999)}", "isPrimeMember": rng.random() < 0.6}
+    return {
+        "buyerId": f"B{n:011d}",
+        "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+        "phone": f"+1206555{rng.randint(1000, 9999)}",
+        "isPrimeMember": rng.random() < 0.6,
+    }
 
 
 def _location(rng: random.Random, city: str, state: str, postal: str, name: str) -> dict[str, Any]:
-    return {"serviceLocationType": "IN_HOME", "address": {
-        "name": name, "addressLine1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}", "city": city,
-        "stateOrRegion": state, "postalCode": postal, "countryCode": "US"}}
+    return {
+        "serviceLocationType": "IN_HOME",
+        "address": {
+            "name": name,
+            "addressLine1": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}",
+            "city": city,
+            "stateOrRegion": state,
+            "postalCode": postal,
+            "countryCode": "US",
+        },
+    }
 
 
-def _seller(session: Session, rng: random.Random, *, seller_id: str, name: str, now: datetime,
-            stores: list[tuple[str, str, str, str, str]], offerings: list[tuple[str, str, int, list[str], str]],
-            technicians: int, jobs: int, order_prefix: int) -> dict[str, Any]:
+def _seller(
+    session: Session,
+    rng: random.Random,
+    *,
+    seller_id: str,
+    name: str,
+    now: datetime,
+    stores: list[tuple[str, str, str, str, str]],
+    offerings: list[tuple[str, str, int, list[str], str]],
+    technicians: int,
+    jobs: int,
+    order_prefix: int,
+) -> dict[str, Any]:
     op.create_seller(session, name=name, marketplace_ids=[US], seller_id=seller_id, now=now)
     app = op.create_application(session, name=f"{name} integration", roles=["ProfessionalServices"], now=now)
     refresh = op.authorize(session, seller_id=seller_id, client_id=app.client_id, now=now)
     store_ids = []
-    for store_id, store_name, tz, city, state in stores:
-        op.create_store(session, now=now, store=Store(
-            store_id=store_id, seller_id=seller_id, marketplace_id=US, name=store_name, timezone=tz,
-            postal_codes=(), service_location_types=(ServiceLocationType.IN_HOME, ServiceLocationType.IN_STORE)))
+    for store_id, store_name, tz, _city, _state in stores:
+        op.create_store(
+            session,
+            now=now,
+            store=Store(
+                store_id=store_id,
+                seller_id=seller_id,
+                marketplace_id=US,
+                name=store_name,
+                timezone=tz,
+                postal_codes=(),
+                service_location_types=(ServiceLocationType.IN_HOME, ServiceLocationType.IN_STORE),
+            ),
+        )
         store_ids.append(store_id)
     for asin, title, duration, skills, stype in offerings:
-        op.create_offering(session, now=now, offering=Offering(
-            seller_id=seller_id, marketplace_id=US, asin=asin, title=title, duration_minutes=duration,
-            required_skills=tuple(skills), service_type=ServiceType(stype), price=Decimal("129.00"), currency="USD"))
+        op.create_offering(
+            session,
+            now=now,
+            offering=Offering(
+                seller_id=seller_id,
+                marketplace_id=US,
+                asin=asin,
+                title=title,
+                duration_minutes=duration,
+                required_skills=tuple(skills),
+                service_type=ServiceType(stype),
+                price=Decimal("129.00"),
+                currency="USD",
+            ),
+        )
     all_skills = sorted({s for o in offerings for s in o[3]})
     tech_ids = []
     for i in range(technicians):
         tech_id = f"{seller_id[:6]}T{i + 1:03d}"
-        op.create_technician(session, now=now, technician=Technician(
-            technician_id=tech_id, seller_id=seller_id, name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-            skills=tuple(all_skills if i % 3 else all_skills[:1]), store_ids=tuple(store_ids),
-            service_location_types=(ServiceLocationType.IN_HOME,),
-            background_check=BackgroundCheck.PENDING if i == technicians - 1 else BackgroundCheck.PASSED))
+        op.create_technician(
+            session,
+            now=now,
+            technician=Technician(
+                technician_id=tech_id,
+                seller_id=seller_id,
+                name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
+                skills=tuple(all_skills if i % 3 else all_skills[:1]),
+                store_ids=tuple(store_ids),
+                service_location_types=(ServiceLocationType.IN_HOME,),
+                background_check=BackgroundCheck.PENDING if i == technicians - 1 else BackgroundCheck.PASSED,
+            ),
+        )
         tech_ids.append(tech_id)
 
     # Status mix: the first store + first ASIN gets plenty of schedulable jobs.
-    plan = ([JobStatus.PENDING_SCHEDULE] * 14 + [JobStatus.NOT_SERVICED] * 12 + [JobStatus.COMPLETED] * 12
-            + [JobStatus.CANCELLED] * 8 + [JobStatus.HOLD] * 2 + [JobStatus.PAYMENT_DECLINED] * 1
-            + [JobStatus.NOT_FULFILLABLE] * 1)
+    plan = (
+        [JobStatus.PENDING_SCHEDULE] * 14
+        + [JobStatus.NOT_SERVICED] * 12
+        + [JobStatus.COMPLETED] * 12
+        + [JobStatus.CANCELLED] * 8
+        + [JobStatus.HOLD] * 2
+        + [JobStatus.PAYMENT_DECLINED] * 1
+        + [JobStatus.NOT_FULFILLABLE] * 1
+    )
     plan = (plan * (jobs // len(plan) + 1))[:jobs]
     job_ids: dict[str, list[str]] = {s.value: [] for s in JobStatus}
     for n, status in enumerate(plan):
         store_index = 0 if n % 4 else 1
         store = stores[store_index]
-        asin, title, duration, _skills, _stype = offerings[0 if (n % 3 or status is JobStatus.PENDING_SCHEDULE)
-                                                             else n % len(offerings)]
+        asin, title, duration, _skills, _stype = offerings[
+            0 if (n % 3 or status is JobStatus.PENDING_SCHEDULE) else n % len(offerings)
+        ]
         if status is JobStatus.PENDING_SCHEDULE and n % 5:
             store = stores[0]
-        created = now - timedelta(days=30 - (n * 29) // max(1, jobs), hours=rng.randint(0, 12),
-                                  minutes=rng.randint(0, 59))
+        created = now - timedelta(
+            days=30 - (n * 29) // max(1, jobs), hours=rng.randint(0, 12), minutes=rng.randint(0, 59)
+        )
         booked = status in (JobStatus.NOT_SERVICED, JobStatus.COMPLETED) or (
-            status is JobStatus.CANCELLED and n % 2 == 0)
+            status is JobStatus.CANCELLED and n % 2 == 0
+        )
         # NOT_SERVICED: half in the past (ready to close), half ahead; COMPLETED: in the past.
         if status is JobStatus.COMPLETED or (status is JobStatus.NOT_SERVICED and n % 2 == 0):
             start = (now - timedelta(days=rng.randint(1, 10))).replace(minute=0, second=0, microsecond=0, hour=16)
@@ -94,34 +155,62 @@ def _seller(session: Session, rng: random.Random, *, seller_id: str, name: str, 
         buyer = _buyer(rng, order_prefix * 1000 + n)
         preferred = ((start + timedelta(days=1), duration),) if status is JobStatus.PENDING_SCHEDULE else ()
         order_id = f"{order_prefix:03d}-{1000000 + n:07d}-{rng.randint(1000000, 9999999):07d}"
-        _, created_jobs = op.create_order(session, now=created, order=op.NewOrder(
-            seller_id=seller_id, marketplace_id=US, store_id=store[0], service_order_id=order_id, buyer=buyer,
-            service_location=_location(rng, store[3], store[4], f"{98100 + n % 90}", buyer["name"]),
-            jobs=(op.NewJob(
-                asin=asin, quantity=1, preferred_appointment_times=preferred,
-                associated_items=({"asin": f"B0ITEM{n % 1000:04d}", "title": f"{title} (product)", "quantity": 1,
-                                   "orderId": f"{order_prefix + 1:03d}-{2000000 + n:07d}-0000001",
-                                   "itemStatus": "DELIVERED", "brandName": "Acme"},),
-                payments=(payment(Decimal("129.00"), "USD", "CREDIT_CARD"),),
-                product_order_ids=(f"{order_prefix + 1:03d}-{2000000 + n:07d}-0000001",),
-                tracking_ids=(f"TBA{order_prefix}{n:06d}",),
-                appointment_start=start if booked else None,
-                technician_ids=(tech_ids[n % (len(tech_ids) - 1)],) if booked and n % 3 else (),
-                created_at=created,
-            ),),
-        ))
+        _, created_jobs = op.create_order(
+            session,
+            now=created,
+            order=op.NewOrder(
+                seller_id=seller_id,
+                marketplace_id=US,
+                store_id=store[0],
+                service_order_id=order_id,
+                buyer=buyer,
+                service_location=_location(rng, store[3], store[4], f"{98100 + n % 90}", buyer["name"]),
+                jobs=(
+                    op.NewJob(
+                        asin=asin,
+                        quantity=1,
+                        preferred_appointment_times=preferred,
+                        associated_items=(
+                            {
+                                "asin": f"B0ITEM{n % 1000:04d}",
+                                "title": f"{title} (product)",
+                                "quantity": 1,
+                                "orderId": f"{order_prefix + 1:03d}-{2000000 + n:07d}-0000001",
+                                "itemStatus": "DELIVERED",
+                                "brandName": "Acme",
+                            },
+                        ),
+                        payments=(payment(Decimal("129.00"), "USD", "CREDIT_CARD"),),
+                        product_order_ids=(f"{order_prefix + 1:03d}-{2000000 + n:07d}-0000001",),
+                        tracking_ids=(f"TBA{order_prefix}{n:06d}",),
+                        appointment_start=start if booked else None,
+                        technician_ids=(tech_ids[n % (len(tech_ids) - 1)],) if booked and n % 3 else (),
+                        created_at=created,
+                    ),
+                ),
+            ),
+        )
         job_id = created_jobs[0].service_job_id
         if status is JobStatus.COMPLETED:
             job_service.complete_job(session, seller_id=seller_id, job_id=job_id, now=start + timedelta(hours=3))
         elif status is JobStatus.CANCELLED:
-            job_service.cancel_job(session, seller_id=seller_id, job_id=job_id, reason_code="S3",
-                                   now=created + timedelta(hours=1))
+            job_service.cancel_job(
+                session, seller_id=seller_id, job_id=job_id, reason_code="S3", now=created + timedelta(hours=1)
+            )
         elif status in (JobStatus.HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE):
-            job_service.set_marketplace_status(session, job_id=job_id, action=f"mark_{status.value.lower()}",
-                                               now=created + timedelta(hours=1))
+            job_service.set_marketplace_status(
+                session, job_id=job_id, action=f"mark_{status.value.lower()}", now=created + timedelta(hours=1)
+            )
         job_ids[status.value].append(job_id)
-    return {"client_id": app.client_id, "client_secret": app.client_secret, "refresh_token": refresh,
-            "seller_id": seller_id, "store_ids": store_ids, "technician_ids": tech_ids, "job_ids": job_ids}
+    return {
+        "client_id": app.client_id,
+        "client_secret": app.client_secret,
+        "refresh_token": refresh,
+        "seller_id": seller_id,
+        "store_ids": store_ids,
+        "technician_ids": tech_ids,
+        "job_ids": job_ids,
+    }
 
 
 def load_demo(db: Database, *, operator_key: str, now: datetime | None = None) -> dict[str, Any]:
@@ -135,30 +224,59 @@ def load_demo(db: Database, *, operator_key: str, now: datetime | None = None) -
             return info
         rng = random.Random(20261128)
         main = _seller(
-            session, rng, seller_id="A1DEMOSELLERUS", name="Evergreen Home Services", now=now,
-            stores=[("evergreen-seattle", "Seattle Installations", "America/Los_Angeles", "Seattle", "WA"),
-                    ("evergreen-brooklyn", "Brooklyn Repairs", "America/New_York", "Brooklyn", "NY")],
-            offerings=[("B0DEMOTV01", "TV Wall Mounting", 120, ["TV_MOUNTING"], "default"),
-                       ("B0DEMOWM01", "Washer Installation", 90, ["APPLIANCE_INSTALL"], "heavybulky"),
-                       ("B0DEMOCL01", "Monthly Home Cleaning", 180, ["CLEANING"], "recurring")],
-            technicians=6, jobs=60, order_prefix=111)
+            session,
+            rng,
+            seller_id="A1DEMOSELLERUS",
+            name="Evergreen Home Services",
+            now=now,
+            stores=[
+                ("evergreen-seattle", "Seattle Installations", "America/Los_Angeles", "Seattle", "WA"),
+                ("evergreen-brooklyn", "Brooklyn Repairs", "America/New_York", "Brooklyn", "NY"),
+            ],
+            offerings=[
+                ("B0DEMOTV01", "TV Wall Mounting", 120, ["TV_MOUNTING"], "default"),
+                ("B0DEMOWM01", "Washer Installation", 90, ["APPLIANCE_INSTALL"], "heavybulky"),
+                ("B0DEMOCL01", "Monthly Home Cleaning", 180, ["CLEANING"], "recurring"),
+            ],
+            technicians=6,
+            jobs=60,
+            order_prefix=111,
+        )
         other = _seller(
-            session, rng, seller_id="A2OTHERSELLER", name="Bay Appliance Pros", now=now,
-            stores=[("bayapp-oakland", "Oakland", "America/Los_Angeles", "Oakland", "CA"),
-                    ("bayapp-sanjose", "San Jose", "America/Los_Angeles", "San Jose", "CA")],
+            session,
+            rng,
+            seller_id="A2OTHERSELLER",
+            name="Bay Appliance Pros",
+            now=now,
+            stores=[
+                ("bayapp-oakland", "Oakland", "America/Los_Angeles", "Oakland", "CA"),
+                ("bayapp-sanjose", "San Jose", "America/Los_Angeles", "San Jose", "CA"),
+            ],
             offerings=[("B0DEMOAP01", "Dishwasher Installation", 120, ["APPLIANCE_INSTALL"], "default")],
-            technicians=3, jobs=12, order_prefix=222)
-        no_role = op.create_application(session, name="Reporting app (no Professional Services role)",
-                                        roles=["Inventory"], now=now)
+            technicians=3,
+            jobs=12,
+            order_prefix=222,
+        )
+        no_role = op.create_application(
+            session, name="Reporting app (no Professional Services role)", roles=["Inventory"], now=now
+        )
         no_role_refresh = op.authorize(session, seller_id=main["seller_id"], client_id=no_role.client_id, now=now)
         info = {
             **{k: main[k] for k in ("client_id", "client_secret", "refresh_token", "seller_id")},
-            "marketplace_id": US, "store_id": main["store_ids"][0], "store_ids": main["store_ids"],
-            "asin": "B0DEMOTV01", "technician_ids": main["technician_ids"], "job_ids": main["job_ids"],
-            "other_seller": {k: other[k] for k in ("client_id", "client_secret", "refresh_token", "seller_id",
-                                                   "job_ids")},
-            "no_role_app": {"client_id": no_role.client_id, "client_secret": no_role.client_secret,
-                            "refresh_token": no_role_refresh},
+            "marketplace_id": US,
+            "store_id": main["store_ids"][0],
+            "store_ids": main["store_ids"],
+            "asin": "B0DEMOTV01",
+            "technician_ids": main["technician_ids"],
+            "job_ids": main["job_ids"],
+            "other_seller": {
+                k: other[k] for k in ("client_id", "client_secret", "refresh_token", "seller_id", "job_ids")
+            },
+            "no_role_app": {
+                "client_id": no_role.client_id,
+                "client_secret": no_role.client_secret,
+                "refresh_token": no_role_refresh,
+            },
         }
         session.add(t.KeyValue(key=DEMO_KEY, value=json.dumps(info)))
         info["operator_key"] = operator_key

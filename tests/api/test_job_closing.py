@@ -22,8 +22,9 @@ def _status(world: World, job_id: str) -> str:
 def _order_status(server: Server, order_id: str) -> str:
     import httpx
 
-    r = httpx.get(f"{server.url}/operator/v1/serviceOrders/{order_id}",
-                  headers={"Authorization": "Bearer test-operator-key"})
+    r = httpx.get(
+        f"{server.url}/operator/v1/serviceOrders/{order_id}", headers={"Authorization": "Bearer test-operator-key"}
+    )
     assert r.status_code == 200, r.text
     return str(r.json()["status"])
 
@@ -45,15 +46,21 @@ class TestComplete:
         assert job["serviceJobStatus"] == "COMPLETED"
         assert [a["appointmentStatus"] for a in job["appointments"]] == ["COMPLETED"]
 
-    @pytest.mark.parametrize("status", ["COMPLETED", "CANCELLED", "PENDING_SCHEDULE", "HOLD",
-                                        "PAYMENT_DECLINED", "NOT_FULFILLABLE"])
+    @pytest.mark.parametrize(
+        "status", ["COMPLETED", "CANCELLED", "PENDING_SCHEDULE", "HOLD", "PAYMENT_DECLINED", "NOT_FULFILLABLE"]
+    )
     def test_not_allowed_outside_not_serviced(self, world: World, status: str) -> None:
         (job_id,) = world.job(JobStatus(status))
         with world.client() as c:
             r = c.put(f"/service/v1/serviceJobs/{job_id}/completions")
         assert r.status_code == 422
-        assert _errors(r) == [{"code": "InvalidInput", "details": "",
-                               "message": f"Operation not allowed on job with jobId : {job_id} and jobState : {status}"}]
+        assert _errors(r) == [
+            {
+                "code": "InvalidInput",
+                "details": "",
+                "message": f"Operation not allowed on job with jobId : {job_id} and jobState : {status}",
+            }
+        ]
         assert _status(world, job_id) == status
 
     def test_unknown_job(self, world: World) -> None:
@@ -66,8 +73,9 @@ class TestComplete:
         with world.client() as c:
             r = c.put(f"/service/v1/serviceJobs/{'x' * 101}/completions")
         assert r.status_code == 400
-        assert _errors(r) == [{"code": "InvalidInput", "details": "",
-                               "message": "Missing or invalid request parameters: [serviceJobId]"}]
+        assert _errors(r) == [
+            {"code": "InvalidInput", "details": "", "message": "Missing or invalid request parameters: [serviceJobId]"}
+        ]
 
     def test_other_sellers_job_is_forbidden_and_untouched(self, world: World, other_world: World) -> None:
         (job_id,) = other_world.job(JobStatus.NOT_SERVICED)
@@ -83,8 +91,12 @@ class TestComplete:
             order_id = c.get(f"/service/v1/serviceJobs/{first}").json()["payload"]["serviceOrderId"]
             assert c.put(f"/service/v1/serviceJobs/{first}/completions").status_code == 200
             assert _order_status(server, order_id) == "ACTIVE"
-            assert c.put(f"/service/v1/serviceJobs/{second}/cancellations",
-                         params={"cancellationReasonCode": "S1"}).status_code == 200
+            assert (
+                c.put(
+                    f"/service/v1/serviceJobs/{second}/cancellations", params={"cancellationReasonCode": "S1"}
+                ).status_code
+                == 200
+            )
         assert _order_status(server, order_id) == "COMPLETED"
 
 
@@ -106,8 +118,13 @@ class TestCancel:
         with world.client() as c:
             r = c.put(f"/service/v1/serviceJobs/{job_id}/cancellations", params={"cancellationReasonCode": "S1"})
         assert r.status_code == 422
-        assert _errors(r) == [{"code": "InvalidInput", "details": "",
-                               "message": f"Job with jobId {job_id} and jobStatus {status} cannot be cancelled"}]
+        assert _errors(r) == [
+            {
+                "code": "InvalidInput",
+                "details": "",
+                "message": f"Job with jobId {job_id} and jobStatus {status} cannot be cancelled",
+            }
+        ]
         assert _status(world, job_id) == status
 
     @pytest.mark.parametrize("code", ["S2", "S99", "V1", "RS1", "S20"])
@@ -126,19 +143,26 @@ class TestCancel:
         (ok_job,) = w.job()
         (bad_job,) = w.job()
         with w.client() as c:
-            assert c.put(f"/service/v1/serviceJobs/{ok_job}/cancellations",
-                         params={"cancellationReasonCode": "S14"}).status_code == 200
+            assert (
+                c.put(
+                    f"/service/v1/serviceJobs/{ok_job}/cancellations", params={"cancellationReasonCode": "S14"}
+                ).status_code
+                == 200
+            )
             # S31 is valid for IN default only.
             r = c.put(f"/service/v1/serviceJobs/{bad_job}/cancellations", params={"cancellationReasonCode": "S31"})
         assert r.status_code == 422
         assert _errors(r)[0]["message"] == f"Received invalid input reason code S31 for jobId {bad_job}"
 
-    @pytest.mark.parametrize(("query", "bad"), [
-        ({}, "[cancellationReasonCode]"),
-        ({"cancellationReasonCode": "s1"}, "[cancellationReasonCode]"),
-        ({"cancellationReasonCode": ""}, "[cancellationReasonCode]"),
-        ({"cancellationReasonCode": "A" * 101}, "[cancellationReasonCode]"),
-    ])
+    @pytest.mark.parametrize(
+        ("query", "bad"),
+        [
+            ({}, "[cancellationReasonCode]"),
+            ({"cancellationReasonCode": "s1"}, "[cancellationReasonCode]"),
+            ({"cancellationReasonCode": ""}, "[cancellationReasonCode]"),
+            ({"cancellationReasonCode": "A" * 101}, "[cancellationReasonCode]"),
+        ],
+    )
     def test_missing_or_malformed_reason(self, world: World, query: dict[str, str], bad: str) -> None:
         (job_id,) = world.job()
         with world.client() as c:
@@ -152,14 +176,17 @@ class TestCancel:
             r = c.put(f"/service/v1/serviceJobs/{'%20' * 3}/cancellations")
         assert r.status_code == 400
         assert _errors(r)[0]["message"] == (
-            "Missing or invalid request parameters: [serviceJobId, cancellationReasonCode]")
+            "Missing or invalid request parameters: [serviceJobId, cancellationReasonCode]"
+        )
 
     def test_reason_code_from_json_body(self, world: World) -> None:
         """python-amazon-sp-api sends cancellationReasonCode in the JSON body of the PUT."""
         (job_id,) = world.job()
         with world.client() as c:
-            r = c.put(f"/service/v1/serviceJobs/{job_id}/cancellations",
-                      json={"cancellationReasonCode": "S3", "marketplaceIds": ["ATVPDKIKX0DER"]})
+            r = c.put(
+                f"/service/v1/serviceJobs/{job_id}/cancellations",
+                json={"cancellationReasonCode": "S3", "marketplaceIds": ["ATVPDKIKX0DER"]},
+            )
         assert r.status_code == 200, r.text
         assert _status(world, job_id) == "CANCELLED"
 
@@ -182,6 +209,10 @@ class TestCancel:
         with world.client() as c:
             order_id = c.get(f"/service/v1/serviceJobs/{first}").json()["payload"]["serviceOrderId"]
             for job_id in (first, second):
-                assert c.put(f"/service/v1/serviceJobs/{job_id}/cancellations",
-                             params={"cancellationReasonCode": "S1"}).status_code == 200
+                assert (
+                    c.put(
+                        f"/service/v1/serviceJobs/{job_id}/cancellations", params={"cancellationReasonCode": "S1"}
+                    ).status_code
+                    == 200
+                )
         assert _order_status(server, order_id) == "CANCELLED"

@@ -34,12 +34,28 @@ class TestRead:
         assert r.headers["x-amzn-ratelimit-limit"] == "20000.0"
         assert len(r.headers["x-amzn-requestid"]) == 36
         job = r.json()["payload"]
-        assert set(job) == {"createTime", "serviceJobId", "serviceJobStatus", "scopeOfWork", "seller",
-                            "serviceJobProvider", "appointments", "serviceOrderId", "marketplaceId", "storeId",
-                            "buyer", "serviceLocation", "payments"}
+        assert set(job) == {
+            "createTime",
+            "serviceJobId",
+            "serviceJobStatus",
+            "scopeOfWork",
+            "seller",
+            "serviceJobProvider",
+            "appointments",
+            "serviceOrderId",
+            "marketplaceId",
+            "storeId",
+            "buyer",
+            "serviceLocation",
+            "payments",
+        }
         assert job["serviceJobId"] == job_id
-        assert job["scopeOfWork"] == {"asin": world.asin, "title": "Install", "quantity": 1,
-                                      "requiredSkills": ["INSTALL"]}
+        assert job["scopeOfWork"] == {
+            "asin": world.asin,
+            "title": "Install",
+            "quantity": 1,
+            "requiredSkills": ["INSTALL"],
+        }
         assert job["seller"] == {"sellerId": world.seller_id}
         assert job["storeId"] == world.store_id and job["marketplaceId"] == US
         assert job["payments"] == [{"amount": {"value": 99.5, "currency": "USD"}, "instrument": "CREDIT_CARD"}]
@@ -93,8 +109,12 @@ class TestFilters:
         assert _ids(_list(world, lastUpdatedAfter=format_utc(now - timedelta(days=5)))) == new
         # An update moves lastUpdated but not creation.
         with world.client() as c:
-            assert c.put(f"/service/v1/serviceJobs/{old[0]}/cancellations",
-                         params={"cancellationReasonCode": "S1"}).status_code == 200
+            assert (
+                c.put(
+                    f"/service/v1/serviceJobs/{old[0]}/cancellations", params={"cancellationReasonCode": "S1"}
+                ).status_code
+                == 200
+            )
         assert set(_ids(_list(world, lastUpdatedAfter=format_utc(now - timedelta(days=5))))) == set(old + new)
         assert _ids(_list(world, createdAfter=format_utc(now - timedelta(days=5)))) == new
 
@@ -142,24 +162,33 @@ class TestFilters:
 
 
 class TestRules:
-    @pytest.mark.parametrize(("params", "names"), [
-        ({}, "createdAfter, lastUpdatedAfter"),
-        ({"createdAfter": EPOCH, "lastUpdatedAfter": EPOCH}, "createdAfter, lastUpdatedAfter"),
-        ({"createdAfter": "TEST_CASE_400"}, "createdAfter"),
-        ({"createdAfter": EPOCH, "pageSize": "0"}, "pageSize"),
-        ({"createdAfter": EPOCH, "pageSize": "21"}, "pageSize"),
-        ({"createdAfter": EPOCH, "pageSize": "ten"}, "pageSize"),
-        ({"createdAfter": EPOCH, "sortField": "PRICE"}, "sortField"),
-        ({"createdAfter": EPOCH, "sortOrder": "UP"}, "sortOrder"),
-        ({"createdAfter": EPOCH, "serviceJobStatus": "DONE"}, "serviceJobStatus"),
-        ({"createdAfter": EPOCH, "serviceOrderIds": "ABC"}, "serviceOrderIds"),
-        ({"createdAfter": EPOCH, "asins": "SHORT"}, "asins"),
-        ({"createdAfter": EPOCH, "storeIds": ",".join(f"s{i}" for i in range(51))}, "storeIds"),
-        ({"createdAfter": EPOCH, "serviceOrderIds": ",".join(f"{i}" for i in range(21))}, "serviceOrderIds"),
-        ({"createdAfter": EPOCH, "pageToken": "garbage"}, "pageToken"),
-        ({"createdAfter": EPOCH, "scheduleStartDate": "2021-01-02T00:00:00Z",
-          "scheduleEndDate": "2021-01-01T00:00:00Z"}, "scheduleEndDate"),
-    ])
+    @pytest.mark.parametrize(
+        ("params", "names"),
+        [
+            ({}, "createdAfter, lastUpdatedAfter"),
+            ({"createdAfter": EPOCH, "lastUpdatedAfter": EPOCH}, "createdAfter, lastUpdatedAfter"),
+            ({"createdAfter": "TEST_CASE_400"}, "createdAfter"),
+            ({"createdAfter": EPOCH, "pageSize": "0"}, "pageSize"),
+            ({"createdAfter": EPOCH, "pageSize": "21"}, "pageSize"),
+            ({"createdAfter": EPOCH, "pageSize": "ten"}, "pageSize"),
+            ({"createdAfter": EPOCH, "sortField": "PRICE"}, "sortField"),
+            ({"createdAfter": EPOCH, "sortOrder": "UP"}, "sortOrder"),
+            ({"createdAfter": EPOCH, "serviceJobStatus": "DONE"}, "serviceJobStatus"),
+            ({"createdAfter": EPOCH, "serviceOrderIds": "ABC"}, "serviceOrderIds"),
+            ({"createdAfter": EPOCH, "asins": "SHORT"}, "asins"),
+            ({"createdAfter": EPOCH, "storeIds": ",".join(f"s{i}" for i in range(51))}, "storeIds"),
+            ({"createdAfter": EPOCH, "serviceOrderIds": ",".join(f"{i}" for i in range(21))}, "serviceOrderIds"),
+            ({"createdAfter": EPOCH, "pageToken": "garbage"}, "pageToken"),
+            (
+                {
+                    "createdAfter": EPOCH,
+                    "scheduleStartDate": "2021-01-02T00:00:00Z",
+                    "scheduleEndDate": "2021-01-01T00:00:00Z",
+                },
+                "scheduleEndDate",
+            ),
+        ],
+    )
     def test_bad_requests(self, world: World, params: dict[str, str], names: str) -> None:
         r = _list(world, **params)
         assert r.status_code == 400
@@ -171,17 +200,22 @@ class TestRules:
     def test_marketplace_required_and_single(self, world: World) -> None:
         with world.client() as c:
             none = c.get("/service/v1/serviceJobs", params={"createdAfter": EPOCH})
-            two = c.get("/service/v1/serviceJobs", params={"createdAfter": EPOCH, "marketplaceIds": f"{US},A1F83G8C2ARO7P"})
-            body = c.request("GET", "/service/v1/serviceJobs", params={"createdAfter": EPOCH},
-                             json={"marketplaceIds": [US]})
+            two = c.get(
+                "/service/v1/serviceJobs", params={"createdAfter": EPOCH, "marketplaceIds": f"{US},A1F83G8C2ARO7P"}
+            )
+            body = c.request(
+                "GET", "/service/v1/serviceJobs", params={"createdAfter": EPOCH}, json={"marketplaceIds": [US]}
+            )
         assert none.status_code == 400 and "[marketplaceIds]" in none.json()["errors"][0]["message"]
         assert two.status_code == 400 and "[marketplaceIds]" in two.json()["errors"][0]["message"]
         assert body.status_code == 200
 
 
 class TestPaging:
-    @pytest.mark.parametrize(("sort_field", "sort_order"), [
-        ("JOB_DATE", "ASC"), ("JOB_DATE", "DESC"), ("JOB_STATUS", "ASC"), ("JOB_STATUS", "DESC")])
+    @pytest.mark.parametrize(
+        ("sort_field", "sort_order"),
+        [("JOB_DATE", "ASC"), ("JOB_DATE", "DESC"), ("JOB_STATUS", "ASC"), ("JOB_STATUS", "DESC")],
+    )
     def test_pages_cover_everything_once_in_order(self, world: World, sort_field: str, sort_order: str) -> None:
         now = world.server.clock()
         expected: list[tuple[str, datetime, str]] = []
@@ -189,8 +223,13 @@ class TestPaging:
             created = now - timedelta(hours=100 - i)
             (job_id,) = world.job(status, created_at=created)
             expected.append((status.value, created, job_id))
-        params = {"marketplaceIds": US, "createdAfter": EPOCH, "pageSize": 4, "sortField": sort_field,
-                  "sortOrder": sort_order}
+        params = {
+            "marketplaceIds": US,
+            "createdAfter": EPOCH,
+            "pageSize": 4,
+            "sortField": sort_field,
+            "sortOrder": sort_order,
+        }
         with world.client() as c:
             pages = list(iter_pages(c, params))
         seen = [j["serviceJobId"] for p in pages for j in p["jobs"]]
@@ -207,10 +246,12 @@ class TestPaging:
         with world.client() as c:
             params = {"marketplaceIds": US, "createdAfter": EPOCH, "pageSize": 4}
             first = c.get("/service/v1/serviceJobs", params=params).json()["payload"]
-            second = c.get("/service/v1/serviceJobs", params={**params, "pageToken": first["nextPageToken"]}
-                           ).json()["payload"]
-            back = c.get("/service/v1/serviceJobs", params={**params, "pageToken": second["previousPageToken"]}
-                         ).json()["payload"]
+            second = c.get("/service/v1/serviceJobs", params={**params, "pageToken": first["nextPageToken"]}).json()[
+                "payload"
+            ]
+            back = c.get("/service/v1/serviceJobs", params={**params, "pageToken": second["previousPageToken"]}).json()[
+                "payload"
+            ]
         assert [j["serviceJobId"] for j in back["jobs"]] == [j["serviceJobId"] for j in first["jobs"]]
         assert "previousPageToken" not in back
         assert back["nextPageToken"]
@@ -223,16 +264,19 @@ class TestPaging:
         with world.client() as c:
             token = None
             while True:
-                page = c.get("/service/v1/serviceJobs",
-                             params={**params, **({"pageToken": token} if token else {})}).json()["payload"]
+                page = c.get(
+                    "/service/v1/serviceJobs", params={**params, **({"pageToken": token} if token else {})}
+                ).json()["payload"]
                 seen += [j["serviceJobId"] for j in page["jobs"]]
                 if len(seen) == 3:
                     # Between pages: a job already seen is updated, one not yet seen is cancelled,
                     # and new jobs arrive (created now, so they sort after the originals).
-                    c.put(f"/service/v1/serviceJobs/{original[0]}/cancellations",
-                          params={"cancellationReasonCode": "S1"})
-                    c.put(f"/service/v1/serviceJobs/{original[7]}/cancellations",
-                          params={"cancellationReasonCode": "S1"})
+                    c.put(
+                        f"/service/v1/serviceJobs/{original[0]}/cancellations", params={"cancellationReasonCode": "S1"}
+                    )
+                    c.put(
+                        f"/service/v1/serviceJobs/{original[7]}/cancellations", params={"cancellationReasonCode": "S1"}
+                    )
                     world.job(order_jobs=2)
                 token = page.get("nextPageToken")
                 if not token:

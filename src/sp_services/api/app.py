@@ -27,15 +27,23 @@ def make_limiter(settings: Settings) -> Limiter | None:
     return MemoryLimiter()
 
 
-def create_app(settings: Settings | None = None, *, db: Database | None = None,
-               clock: Callable[[], datetime] = system_clock) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, clock: Callable[[], datetime] = system_clock
+) -> FastAPI:
     """Build the ASGI app. Tests pass their own database and clock."""
     settings = settings or Settings()
     logging.getLogger("sp_services").setLevel(logging.INFO)
-    app = FastAPI(title="Selling Partner API for Services (sp-services)", version=__version__,
-                  description="A stateful, wire-compatible implementation of the SP-API Services API v1.")
-    app.state.ctx = AppContext(settings=settings, db=db or Database(settings.resolved_database_url),
-                               limiter=make_limiter(settings), clock=clock)
+    app = FastAPI(
+        title="Selling Partner API for Services (sp-services)",
+        version=__version__,
+        description="A stateful, wire-compatible implementation of the SP-API Services API v1.",
+    )
+    app.state.ctx = AppContext(
+        settings=settings,
+        db=db or Database(settings.resolved_database_url),
+        limiter=make_limiter(settings),
+        clock=clock,
+    )
     errors.install(app)
     app.include_router(lwa.router)
     app.include_router(jobs.router)

@@ -50,11 +50,13 @@ def _authenticate(request: Request, ctx: AppContext) -> Principal:
     with ctx.db.transaction(write=False) as session:
         principal = principal_for(session, access_token=token, now=ctx.now())
     if principal is None:
-        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED,
-                                        "The access token you provided is revoked, malformed or invalid."))
+        raise Unauthenticated(
+            ErrorItem("Unauthorized", _DENIED, "The access token you provided is revoked, malformed or invalid.")
+        )
     if PROFESSIONAL_SERVICES_ROLE not in principal.roles:
-        raise Unauthenticated(ErrorItem("Unauthorized", _DENIED,
-                                        "The application is not granted the Professional Services role."))
+        raise Unauthenticated(
+            ErrorItem("Unauthorized", _DENIED, "The application is not granted the Professional Services role.")
+        )
     return principal
 
 
@@ -69,8 +71,9 @@ def caller(operation: str) -> Callable[..., Principal]:
         if ctx.limiter is not None:
             key = f"{principal.seller_id}:{principal.client_id}:{operation}"
             if not ctx.limiter.acquire(key, rate * scale, max(1, round(burst * scale))):
-                raise QuotaExceeded(ErrorItem("QuotaExceeded",
-                                              "You exceeded your quota for the requested resource.", ""))
+                raise QuotaExceeded(
+                    ErrorItem("QuotaExceeded", "You exceeded your quota for the requested resource.", "")
+                )
         return principal
 
     dependency.__name__ = f"caller_{operation}"

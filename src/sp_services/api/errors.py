@@ -60,7 +60,7 @@ def http_error(status: int, details: str = "") -> JSONResponse:
 def status_of(error: ServiceError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS:
-            return STATUS[cls]  # type: ignore[index]
+            return STATUS[cls]
     return 500
 
 

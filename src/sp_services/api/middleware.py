@@ -95,7 +95,11 @@ class PlatformMiddleware:
             400: ("InvalidInput", "Missing or invalid request parameters: [Content-Length]"),
         }[status]
         payload = json.dumps(error_body([ErrorItem(code, message, "")])).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(payload)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": payload})

@@ -59,8 +59,14 @@ class Params:
             return [value if isinstance(value, str) else json.dumps(value)]
         return None
 
-    def string(self, name: str, *, required: bool = False, max_length: int | None = None,
-               pattern: re.Pattern[str] | None = None) -> str | None:
+    def string(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_length: int | None = None,
+        pattern: re.Pattern[str] | None = None,
+    ) -> str | None:
         values = self._raw_values(name)
         if values is None:
             if required:
@@ -72,9 +78,16 @@ class Params:
             return None
         return value
 
-    def array(self, name: str, *, required: bool = False, max_items: int | None = None,
-              item_pattern: re.Pattern[str] | None = None, item_min: int = 1,
-              item_max: int | None = None) -> tuple[str, ...]:
+    def array(
+        self,
+        name: str,
+        *,
+        required: bool = False,
+        max_items: int | None = None,
+        item_pattern: re.Pattern[str] | None = None,
+        item_min: int = 1,
+        item_max: int | None = None,
+    ) -> tuple[str, ...]:
         raw = self._raw_values(name)
         if raw is None:
             if required:
@@ -89,8 +102,10 @@ class Params:
             self._fail(name, f"accepts at most {max_items} values")
             return ()
         for item in items:
-            if len(item) < item_min or (item_max and len(item) > item_max) or (
-                item_pattern and not item_pattern.match(item)
+            if (
+                len(item) < item_min
+                or (item_max and len(item) > item_max)
+                or (item_pattern and not item_pattern.match(item))
             ):
                 self._fail(name, f"has an invalid value {item!r}")
                 return ()

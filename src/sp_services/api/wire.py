@@ -13,36 +13,47 @@ def _compact(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def appointment(a: Appointment) -> dict[str, Any]:
-    return _compact({
-        "appointmentId": a.appointment_id,
-        "appointmentStatus": a.status.value,
-        "appointmentTime": {"startTime": format_utc(a.start_time), "durationInMinutes": a.duration_minutes},
-        "assignedTechnicians": [_compact({"technicianId": t.technician_id, "name": t.name})
-                                for t in a.technicians],
-        "rescheduledAppointmentId": a.rescheduled_appointment_id,
-        "poa": a.poa,
-    })
+    return _compact(
+        {
+            "appointmentId": a.appointment_id,
+            "appointmentStatus": a.status.value,
+            "appointmentTime": {"startTime": format_utc(a.start_time), "durationInMinutes": a.duration_minutes},
+            "assignedTechnicians": [_compact({"technicianId": t.technician_id, "name": t.name}) for t in a.technicians],
+            "rescheduledAppointmentId": a.rescheduled_appointment_id,
+            "poa": a.poa,
+        }
+    )
 
 
 def service_job(job: Job) -> dict[str, Any]:
     """The model's ServiceJob."""
-    return _compact({
-        "createTime": format_utc(job.created_at),
-        "serviceJobId": job.service_job_id,
-        "serviceJobStatus": job.status.value,
-        "scopeOfWork": _compact({"asin": job.asin, "title": job.title, "quantity": job.quantity,
-                                 "requiredSkills": list(job.required_skills)}),
-        "seller": {"sellerId": job.seller_id},
-        "serviceJobProvider": ({"serviceJobProviderId": job.service_job_provider_id}
-                               if job.service_job_provider_id else None),
-        "preferredAppointmentTimes": [{"startTime": format_utc(s), "durationInMinutes": d}
-                                      for s, d in job.preferred_appointment_times],
-        "appointments": [appointment(a) for a in job.appointments],
-        "serviceOrderId": job.service_order_id,
-        "marketplaceId": job.marketplace_id,
-        "storeId": job.store_id,
-        "buyer": job.buyer,
-        "associatedItems": list(job.associated_items),
-        "serviceLocation": job.service_location,
-        "payments": list(job.payments),
-    })
+    return _compact(
+        {
+            "createTime": format_utc(job.created_at),
+            "serviceJobId": job.service_job_id,
+            "serviceJobStatus": job.status.value,
+            "scopeOfWork": _compact(
+                {
+                    "asin": job.asin,
+                    "title": job.title,
+                    "quantity": job.quantity,
+                    "requiredSkills": list(job.required_skills),
+                }
+            ),
+            "seller": {"sellerId": job.seller_id},
+            "serviceJobProvider": (
+                {"serviceJobProviderId": job.service_job_provider_id} if job.service_job_provider_id else None
+            ),
+            "preferredAppointmentTimes": [
+                {"startTime": format_utc(s), "durationInMinutes": d} for s, d in job.preferred_appointment_times
+            ],
+            "appointments": [appointment(a) for a in job.appointments],
+            "serviceOrderId": job.service_order_id,
+            "marketplaceId": job.marketplace_id,
+            "storeId": job.store_id,
+            "buyer": job.buyer,
+            "associatedItems": list(job.associated_items),
+            "serviceLocation": job.service_location,
+            "payments": list(job.payments),
+        }
+    )

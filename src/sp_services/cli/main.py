@@ -25,10 +25,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.environ.setdefault("SP_SERVICES_OPERATOR_KEY", settings.resolved_operator_key)
     os.environ.setdefault("SP_SERVICES_SECRET_KEY", settings.resolved_secret_key.decode())
     if args.workers > 1 and settings.rate_limit == "on" and not settings.redis_url:
-        print("note: several workers without SP_SERVICES_REDIS_URL keep separate rate-limit buckets",
-              file=sys.stderr)
-    uvicorn.run("sp_services.api.app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=False)
+        print("note: several workers without SP_SERVICES_REDIS_URL keep separate rate-limit buckets", file=sys.stderr)
+    uvicorn.run(
+        "sp_services.api.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=False,
+    )
     return 0
 
 
@@ -58,10 +64,21 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info))
     else:
-        print("Demo data is loaded. Credentials (LWA token URL: {0}/auth/o2/token, API base: {0}):".format(
-            settings.public_url.rstrip("/")))
-        for key in ("client_id", "client_secret", "refresh_token", "seller_id", "marketplace_id", "store_id",
-                    "asin", "operator_key"):
+        print(
+            "Demo data is loaded. Credentials (LWA token URL: {0}/auth/o2/token, API base: {0}):".format(
+                settings.public_url.rstrip("/")
+            )
+        )
+        for key in (
+            "client_id",
+            "client_secret",
+            "refresh_token",
+            "seller_id",
+            "marketplace_id",
+            "store_id",
+            "asin",
+            "operator_key",
+        ):
             print(f"  {key:14} {info[key]}")
         counts = ", ".join(f"{k}: {len(v)}" for k, v in info["job_ids"].items())
         print(f"  jobs           {counts}")

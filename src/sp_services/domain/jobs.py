@@ -24,8 +24,7 @@ TRANSITIONS: dict[tuple[str, JobStatus], JobStatus] = {
     ("cancel", JobStatus.PENDING_SCHEDULE): JobStatus.CANCELLED,
     ("cancel", JobStatus.NOT_SERVICED): JobStatus.CANCELLED,
     ("cancel", JobStatus.HOLD): JobStatus.CANCELLED,
-    **{(f"mark_{target.value.lower()}", source): target for target in MARKETPLACE_STATES
-       for source in _NON_TERMINAL},
+    **{(f"mark_{target.value.lower()}", source): target for target in MARKETPLACE_STATES for source in _NON_TERMINAL},
     # The marketplace releases a hold back to where the job can be scheduled again.
     ("release", JobStatus.HOLD): JobStatus.PENDING_SCHEDULE,
     ("release", JobStatus.PAYMENT_DECLINED): JobStatus.PENDING_SCHEDULE,

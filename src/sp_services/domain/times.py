@@ -26,9 +26,7 @@ def parse_iso(text: str) -> tuple[datetime, bool] | None:
     try:
         year, month, day = (int(p) for p in match["date"].split("-"))
         micro = int((match["frac"] or "0")[:6].ljust(6, "0"))
-        naive = datetime(
-            year, month, day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0), micro
-        )
+        naive = datetime(year, month, day, int(match["h"] or 0), int(match["m"] or 0), int(match["s"] or 0), micro)
         tz_text = match["tz"]
         if tz_text is None:
             return naive.replace(tzinfo=UTC), False

@@ -4,7 +4,7 @@ these mirror them for the ORM and are checked against them by a test."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -41,7 +41,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Seller(Base):
@@ -178,8 +178,10 @@ class JobTag(Base):
 
 class AppointmentRow(Base):
     __tablename__ = "appointments"
-    __table_args__ = (Index("ix_appointments_job", "service_job_id", "status"),
-                      Index("ix_appointments_start", "seller_id", "start_time"))
+    __table_args__ = (
+        Index("ix_appointments_job", "service_job_id", "status"),
+        Index("ix_appointments_start", "seller_id", "start_time"),
+    )
     appointment_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     service_job_id: Mapped[str] = mapped_column(ForeignKey("service_jobs.service_job_id"))
     seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))

@@ -35,13 +35,19 @@ class IssuedToken:
     expires_in: int
 
 
-def exchange_refresh_token(session: Session, *, client_id: str | None, client_secret: str | None,
-                           refresh_token: str | None, ttl_seconds: int, now: datetime) -> IssuedToken:
+def exchange_refresh_token(
+    session: Session,
+    *,
+    client_id: str | None,
+    client_secret: str | None,
+    refresh_token: str | None,
+    ttl_seconds: int,
+    now: datetime,
+) -> IssuedToken:
     """``grant_type=refresh_token``: check the client and the grant, mint a 1-hour access token."""
     repo = PlatformRepository(session)
     if not client_id or not client_secret:
-        raise LwaError(400, "invalid_request", "The request is missing a required parameter : client_id/"
-                       "client_secret.")
+        raise LwaError(400, "invalid_request", "The request is missing a required parameter : client_id/client_secret.")
     stored = repo.application_secret_hash(client_id)
     if stored is None or not hmac.compare_digest(stored, token_hash(client_secret)):
         raise LwaError(401, "invalid_client", "Client authentication failed")
@@ -51,8 +57,12 @@ def exchange_refresh_token(session: Session, *, client_id: str | None, client_se
     if grant is None or grant[1] != client_id:
         raise LwaError(400, "invalid_grant", "The request has an invalid grant parameter : refresh_token")
     access = ids.new_access_token()
-    repo.add_access_token(token_hash=token_hash(access), authorization_id=grant[0],
-                          expires_at=now + timedelta(seconds=ttl_seconds), now=now)
+    repo.add_access_token(
+        token_hash=token_hash(access),
+        authorization_id=grant[0],
+        expires_at=now + timedelta(seconds=ttl_seconds),
+        now=now,
+    )
     return IssuedToken(access, refresh_token, ttl_seconds)
 
 

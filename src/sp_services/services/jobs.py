@@ -28,8 +28,9 @@ UNAUTHORIZED = {
 }
 
 
-def load_job(session: Session, *, seller_id: str, job_id: str, family: str = "closing",
-             for_update: bool = False) -> Job:
+def load_job(
+    session: Session, *, seller_id: str, job_id: str, family: str = "closing", for_update: bool = False
+) -> Job:
     """The caller's job, or the operation family's 422 (unknown id) / 403 (another seller's job)."""
     job = JobRepository(session).get_job(job_id, for_update=for_update)
     if job is None:
@@ -53,8 +54,7 @@ class JobPage:
     previous_token: str | None
 
 
-def list_jobs(session: Session, *, seller_id: str, query: JobQuery, page_token: str | None,
-              secret: bytes) -> JobPage:
+def list_jobs(session: Session, *, seller_id: str, query: JobQuery, page_token: str | None, secret: bytes) -> JobPage:
     """getServiceJobs: filter, count, and one keyset page with opaque tokens both ways."""
     query.validate()
     cursor = decode_cursor(page_token, secret=secret) if page_token else None
@@ -67,8 +67,7 @@ def list_jobs(session: Session, *, seller_id: str, query: JobQuery, page_token: 
     def token(key: tuple[object, ...] | None, direction: str) -> str | None:
         if key is None:
             return None
-        return encode_cursor(Cursor(query.sort_field.value, query.sort_order.value, direction, key),
-                             secret=secret)
+        return encode_cursor(Cursor(query.sort_field.value, query.sort_order.value, direction, key), secret=secret)
 
     return JobPage(total, jobs, token(next_key, "next"), token(prev_key, "prev"))
 
@@ -108,8 +107,9 @@ def cancel_job(session: Session, *, seller_id: str, job_id: str, reason_code: st
     appointment = job.active_appointment()
     if appointment is not None:
         repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.CANCELLED, now=now)
-    repo.set_job_status(job_id, transition("cancel", job_id=job_id, status=job.status), now=now,
-                        cancellation_reason_code=reason_code)
+    repo.set_job_status(
+        job_id, transition("cancel", job_id=job_id, status=job.status), now=now, cancellation_reason_code=reason_code
+    )
     _roll_up_order(repo, job.service_order_id, now=now)
 
 

@@ -35,8 +35,9 @@ def _check_marketplaces(marketplace_ids: Sequence[str]) -> None:
         raise InvalidInput.params(["marketplaceIds"], f"Unknown marketplace ids: {unknown}")
 
 
-def create_seller(session: Session, *, name: str, marketplace_ids: Sequence[str], seller_id: str | None,
-                  now: datetime) -> Seller:
+def create_seller(
+    session: Session, *, name: str, marketplace_ids: Sequence[str], seller_id: str | None, now: datetime
+) -> Seller:
     _check_marketplaces(marketplace_ids)
     repo = PlatformRepository(session)
     seller = Seller(seller_id or ids.new_seller_id(), name, tuple(marketplace_ids))
@@ -53,21 +54,29 @@ class NewApplication:
     roles: tuple[str, ...]
 
 
-def create_application(session: Session, *, name: str, roles: Sequence[str], now: datetime,
-                       client_id: str | None = None, client_secret: str | None = None) -> NewApplication:
+def create_application(
+    session: Session,
+    *,
+    name: str,
+    roles: Sequence[str],
+    now: datetime,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> NewApplication:
     """Register an LWA application. The secret is returned once and stored only as a hash."""
     repo = PlatformRepository(session)
-    app = NewApplication(client_id or ids.new_client_id(), client_secret or ids.new_client_secret(),
-                         tuple(roles))
+    app = NewApplication(client_id or ids.new_client_id(), client_secret or ids.new_client_secret(), tuple(roles))
     if repo.application_exists(app.client_id):
         raise _conflict("Application", app.client_id)
-    repo.add_application(client_id=app.client_id, name=name, secret_hash=token_hash(app.client_secret),
-                         roles=list(roles), now=now)
+    repo.add_application(
+        client_id=app.client_id, name=name, secret_hash=token_hash(app.client_secret), roles=list(roles), now=now
+    )
     return app
 
 
-def authorize(session: Session, *, seller_id: str, client_id: str, now: datetime,
-              refresh_token: str | None = None) -> str:
+def authorize(
+    session: Session, *, seller_id: str, client_id: str, now: datetime, refresh_token: str | None = None
+) -> str:
     """The seller authorizes the app; returns the refresh token (stored only as a hash)."""
     repo = PlatformRepository(session)
     if repo.get_seller(seller_id) is None:
@@ -75,8 +84,7 @@ def authorize(session: Session, *, seller_id: str, client_id: str, now: datetime
     if not repo.application_exists(client_id):
         raise _not_found("Application", client_id)
     token = refresh_token or ids.new_refresh_token()
-    repo.add_authorization(seller_id=seller_id, client_id=client_id, refresh_token_hash=token_hash(token),
-                           now=now)
+    repo.add_authorization(seller_id=seller_id, client_id=client_id, refresh_token_hash=token_hash(token), now=now)
     return token
 
 
@@ -169,8 +177,9 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
     order_id = order.service_order_id or ids.new_service_order_id()
     if jobs_repo.order_exists(order_id):
         raise _conflict("Service order", order_id)
-    jobs_repo.add_order(service_order_id=order_id, seller_id=seller.seller_id,
-                        marketplace_id=order.marketplace_id, now=now)
+    jobs_repo.add_order(
+        service_order_id=order_id, seller_id=seller.seller_id, marketplace_id=order.marketplace_id, now=now
+    )
     created: list[Job] = []
     for spec in order.jobs:
         offering = catalog.get_offering(seller.seller_id, order.marketplace_id, spec.asin)
@@ -178,14 +187,25 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
             raise InvalidInput.params(["asin"], f"No service offering for ASIN {spec.asin} in this marketplace.")
         created_at = spec.created_at or now
         job = Job(
-            service_job_id=ids.new_service_job_id(), service_order_id=order_id, seller_id=seller.seller_id,
-            marketplace_id=order.marketplace_id, store_id=store.store_id, status=JobStatus.PENDING_SCHEDULE,
-            service_type=offering.service_type, asin=offering.asin, title=offering.title,
-            quantity=spec.quantity, required_skills=offering.required_skills, created_at=created_at,
-            updated_at=created_at, service_job_provider_id=order.service_job_provider_id or seller.seller_id,
-            buyer=order.buyer, service_location=location,
+            service_job_id=ids.new_service_job_id(),
+            service_order_id=order_id,
+            seller_id=seller.seller_id,
+            marketplace_id=order.marketplace_id,
+            store_id=store.store_id,
+            status=JobStatus.PENDING_SCHEDULE,
+            service_type=offering.service_type,
+            asin=offering.asin,
+            title=offering.title,
+            quantity=spec.quantity,
+            required_skills=offering.required_skills,
+            created_at=created_at,
+            updated_at=created_at,
+            service_job_provider_id=order.service_job_provider_id or seller.seller_id,
+            buyer=order.buyer,
+            service_location=location,
             preferred_appointment_times=spec.preferred_appointment_times,
-            associated_items=spec.associated_items, payments=spec.payments,
+            associated_items=spec.associated_items,
+            payments=spec.payments,
         )
         if spec.appointment_start is not None:
             job = replace(job, status=JobStatus.NOT_SERVICED)
@@ -198,9 +218,12 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
                     raise InvalidInput.params(["technicianIds"], f"Technician {tech_id} is not this seller's.")
                 techs.append(TechnicianRef(tech.technician_id, tech.name))
             appointment = Appointment(
-                appointment_id=ids.new_appointment_id(job.service_job_id), service_job_id=job.service_job_id,
-                status=AppointmentStatus.ACTIVE, start_time=spec.appointment_start,
-                duration_minutes=offering.duration_minutes, technicians=tuple(techs),
+                appointment_id=ids.new_appointment_id(job.service_job_id),
+                service_job_id=job.service_job_id,
+                status=AppointmentStatus.ACTIVE,
+                start_time=spec.appointment_start,
+                duration_minutes=offering.duration_minutes,
+                technicians=tuple(techs),
             )
             jobs_repo.add_appointment(appointment, seller_id=seller.seller_id, now=created_at)
             job = replace(job, appointments=(appointment,))
@@ -214,6 +237,8 @@ def order_summary(session: Session, *, service_order_id: str) -> dict[str, Any]:
     status = repo.order_status(service_order_id)
     if status is None:
         raise _not_found("Service order", service_order_id)
-    return {"serviceOrderId": service_order_id, "status": status.value,
-            "jobs": [{"serviceJobId": j, "serviceJobStatus": s.value}
-                     for j, s in repo.jobs_of_order(service_order_id)]}
+    return {
+        "serviceOrderId": service_order_id,
+        "status": status.value,
+        "jobs": [{"serviceJobId": j, "serviceJobStatus": s.value} for j, s in repo.jobs_of_order(service_order_id)],
+    }

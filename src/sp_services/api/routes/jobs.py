@@ -30,7 +30,8 @@ def _check_job_id(job_id: str, extra_bad: list[str] | None = None) -> None:
 
 @router.get("/serviceJobs", operation_id="getServiceJobs")
 async def get_service_jobs(
-    request: Request, principal: Principal = Depends(caller("getServiceJobs")),
+    request: Request,
+    principal: Principal = Depends(caller("getServiceJobs")),
     ctx: AppContext = Depends(context),
 ) -> dict[str, Any]:
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds", "pageToken"))
@@ -62,8 +63,13 @@ async def get_service_jobs(
 
     def run() -> service.JobPage:
         with ctx.db.transaction(write=False) as session:
-            return service.list_jobs(session, seller_id=principal.seller_id, query=query,
-                                     page_token=page_token, secret=ctx.settings.resolved_secret_key)
+            return service.list_jobs(
+                session,
+                seller_id=principal.seller_id,
+                query=query,
+                page_token=page_token,
+                secret=ctx.settings.resolved_secret_key,
+            )
 
     page = await run_in_threadpool(run)
     payload: dict[str, Any] = {"totalResultSize": page.total}
@@ -77,7 +83,8 @@ async def get_service_jobs(
 
 @router.get("/serviceJobs/{serviceJobId}", operation_id="getServiceJobByServiceJobId")
 async def get_service_job(
-    serviceJobId: str, principal: Principal = Depends(caller("getServiceJobByServiceJobId")),  # noqa: N803
+    serviceJobId: str,
+    principal: Principal = Depends(caller("getServiceJobByServiceJobId")),
     ctx: AppContext = Depends(context),
 ) -> dict[str, Any]:
     _check_job_id(serviceJobId)
@@ -91,7 +98,8 @@ async def get_service_job(
 
 @router.put("/serviceJobs/{serviceJobId}/cancellations", operation_id="cancelServiceJobByServiceJobId")
 async def cancel_service_job(
-    request: Request, serviceJobId: str,  # noqa: N803
+    request: Request,
+    serviceJobId: str,
     principal: Principal = Depends(caller("cancelServiceJobByServiceJobId")),
     ctx: AppContext = Depends(context),
 ) -> dict[str, Any]:
@@ -102,8 +110,9 @@ async def cancel_service_job(
 
     def run() -> None:
         with ctx.db.transaction() as session:
-            service.cancel_job(session, seller_id=principal.seller_id, job_id=serviceJobId, reason_code=code,
-                               now=ctx.now())
+            service.cancel_job(
+                session, seller_id=principal.seller_id, job_id=serviceJobId, reason_code=code, now=ctx.now()
+            )
 
     await run_in_threadpool(run)
     return {}
@@ -111,7 +120,8 @@ async def cancel_service_job(
 
 @router.put("/serviceJobs/{serviceJobId}/completions", operation_id="completeServiceJobByServiceJobId")
 async def complete_service_job(
-    serviceJobId: str, principal: Principal = Depends(caller("completeServiceJobByServiceJobId")),  # noqa: N803
+    serviceJobId: str,
+    principal: Principal = Depends(caller("completeServiceJobByServiceJobId")),
     ctx: AppContext = Depends(context),
 ) -> dict[str, Any]:
     _check_job_id(serviceJobId)
@@ -122,4 +132,3 @@ async def complete_service_job(
 
     await run_in_threadpool(run)
     return {}
-

@@ -32,8 +32,11 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 def _lwa_error(error: LwaError) -> JSONResponse:
-    return JSONResponse({"error": error.code, "error_description": error.description},
-                        status_code=error.status, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": error.code, "error_description": error.description},
+        status_code=error.status,
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.post("/auth/o2/token")
@@ -41,14 +44,24 @@ async def token(request: Request, ctx: AppContext = Depends(context)) -> JSONRes
     form = await _form(request)
     grant_type = form.get("grant_type")
     if grant_type != "refresh_token":
-        return _lwa_error(LwaError(400, "unsupported_grant_type" if grant_type else "invalid_request",
-                                   "The authorization grant type is not supported by the authorization server"
-                                   if grant_type else "The request is missing a required parameter : grant_type"))
+        return _lwa_error(
+            LwaError(
+                400,
+                "unsupported_grant_type" if grant_type else "invalid_request",
+                "The authorization grant type is not supported by the authorization server"
+                if grant_type
+                else "The request is missing a required parameter : grant_type",
+            )
+        )
+
     def exchange() -> IssuedToken:
         with ctx.db.transaction() as session:
             return exchange_refresh_token(
-                session, client_id=form.get("client_id"), client_secret=form.get("client_secret"),
-                refresh_token=form.get("refresh_token"), ttl_seconds=ctx.settings.access_token_ttl_seconds,
+                session,
+                client_id=form.get("client_id"),
+                client_secret=form.get("client_secret"),
+                refresh_token=form.get("refresh_token"),
+                ttl_seconds=ctx.settings.access_token_ttl_seconds,
                 now=ctx.now(),
             )
 
@@ -57,7 +70,11 @@ async def token(request: Request, ctx: AppContext = Depends(context)) -> JSONRes
     except LwaError as error:
         return _lwa_error(error)
     return JSONResponse(
-        {"access_token": issued.access_token, "refresh_token": issued.refresh_token, "token_type": "bearer",
-         "expires_in": issued.expires_in},
+        {
+            "access_token": issued.access_token,
+            "refresh_token": issued.refresh_token,
+            "token_type": "bearer",
+            "expires_in": issued.expires_in,
+        },
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )

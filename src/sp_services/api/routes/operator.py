@@ -52,7 +52,8 @@ class StoreIn(Model):
     timezone: str | None = None
     postal_codes: list[str] = Field(default_factory=list, max_length=10000)
     service_location_types: list[ServiceLocationType] = Field(
-        default_factory=lambda: [ServiceLocationType.IN_HOME], min_length=1)
+        default_factory=lambda: [ServiceLocationType.IN_HOME], min_length=1
+    )
     slot_step_minutes: int = Field(default=60, ge=5, le=1440, multiple_of=5)
     booking_horizon_days: int = Field(default=14, ge=1, le=90)
     minimum_notice_minutes: int = Field(default=0, ge=0, le=43200)
@@ -66,7 +67,8 @@ class TechnicianIn(Model):
     skills: list[str] = Field(default_factory=list, max_length=100)
     store_ids: list[str] = Field(default_factory=list, max_length=100)
     service_location_types: list[ServiceLocationType] = Field(
-        default_factory=lambda: [ServiceLocationType.IN_HOME], min_length=1)
+        default_factory=lambda: [ServiceLocationType.IN_HOME], min_length=1
+    )
     background_check_status: BackgroundCheck = BackgroundCheck.PASSED
 
 
@@ -134,8 +136,12 @@ async def _run(ctx: AppContext, fn: Any) -> Any:
 
 @router.post("/sellers", status_code=201)
 async def create_seller(body: SellerIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    seller = await _run(ctx, lambda s, now: service.create_seller(
-        s, name=body.name, marketplace_ids=body.marketplace_ids, seller_id=body.seller_id, now=now))
+    seller = await _run(
+        ctx,
+        lambda s, now: service.create_seller(
+            s, name=body.name, marketplace_ids=body.marketplace_ids, seller_id=body.seller_id, now=now
+        ),
+    )
     return {"sellerId": seller.seller_id, "name": seller.name, "marketplaceIds": list(seller.marketplace_ids)}
 
 
@@ -147,8 +153,9 @@ async def create_application(body: ApplicationIn, ctx: AppContext = Depends(cont
 
 @router.post("/authorizations", status_code=201)
 async def create_authorization(body: AuthorizationIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    token = await _run(ctx, lambda s, now: service.authorize(
-        s, seller_id=body.seller_id, client_id=body.client_id, now=now))
+    token = await _run(
+        ctx, lambda s, now: service.authorize(s, seller_id=body.seller_id, client_id=body.client_id, now=now)
+    )
     return {"sellerId": body.seller_id, "clientId": body.client_id, "refreshToken": token}
 
 
@@ -158,16 +165,27 @@ async def create_store(body: StoreIn, ctx: AppContext = Depends(context)) -> dic
     if market is None:
         raise InvalidInput.params(["marketplaceId"], "Unknown marketplace.")
     store = Store(
-        store_id=body.store_id or ids.new_store_id(), seller_id=body.seller_id,
-        marketplace_id=body.marketplace_id, name=body.name, timezone=body.timezone or market.default_timezone,
-        postal_codes=tuple(body.postal_codes), service_location_types=tuple(body.service_location_types),
-        slot_step_minutes=body.slot_step_minutes, booking_horizon_days=body.booking_horizon_days,
-        minimum_notice_minutes=body.minimum_notice_minutes, requires_proof=body.requires_proof,
+        store_id=body.store_id or ids.new_store_id(),
+        seller_id=body.seller_id,
+        marketplace_id=body.marketplace_id,
+        name=body.name,
+        timezone=body.timezone or market.default_timezone,
+        postal_codes=tuple(body.postal_codes),
+        service_location_types=tuple(body.service_location_types),
+        slot_step_minutes=body.slot_step_minutes,
+        booking_horizon_days=body.booking_horizon_days,
+        minimum_notice_minutes=body.minimum_notice_minutes,
+        requires_proof=body.requires_proof,
     )
     _check_timezone(store.timezone)
     await _run(ctx, lambda s, now: service.create_store(s, store=store, now=now))
-    return {"storeId": store.store_id, "sellerId": store.seller_id, "marketplaceId": store.marketplace_id,
-            "name": store.name, "timezone": store.timezone}
+    return {
+        "storeId": store.store_id,
+        "sellerId": store.seller_id,
+        "marketplaceId": store.marketplace_id,
+        "name": store.name,
+        "timezone": store.timezone,
+    }
 
 
 def _check_timezone(name: str) -> None:
@@ -182,9 +200,13 @@ def _check_timezone(name: str) -> None:
 @router.post("/technicians", status_code=201)
 async def create_technician(body: TechnicianIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
     tech = Technician(
-        technician_id=body.technician_id or ids.new_technician_id(), seller_id=body.seller_id, name=body.name,
-        skills=tuple(body.skills), store_ids=tuple(body.store_ids),
-        service_location_types=tuple(body.service_location_types), background_check=body.background_check_status,
+        technician_id=body.technician_id or ids.new_technician_id(),
+        seller_id=body.seller_id,
+        name=body.name,
+        skills=tuple(body.skills),
+        store_ids=tuple(body.store_ids),
+        service_location_types=tuple(body.service_location_types),
+        background_check=body.background_check_status,
     )
     await _run(ctx, lambda s, now: service.create_technician(s, technician=tech, now=now))
     return {"technicianId": tech.technician_id, "sellerId": tech.seller_id, "name": tech.name}
@@ -196,9 +218,14 @@ async def create_offering(body: OfferingIn, ctx: AppContext = Depends(context)) 
     if market is None:
         raise InvalidInput.params(["marketplaceId"], "Unknown marketplace.")
     offering = Offering(
-        seller_id=body.seller_id, marketplace_id=body.marketplace_id, asin=body.asin, title=body.title,
-        duration_minutes=body.duration_minutes, required_skills=tuple(body.required_skills),
-        service_type=body.service_type, price=body.price.value if body.price else Decimal("0"),
+        seller_id=body.seller_id,
+        marketplace_id=body.marketplace_id,
+        asin=body.asin,
+        title=body.title,
+        duration_minutes=body.duration_minutes,
+        required_skills=tuple(body.required_skills),
+        service_type=body.service_type,
+        price=body.price.value if body.price else Decimal("0"),
         currency=body.price.currency if body.price else market.currency,
     )
     await _run(ctx, lambda s, now: service.create_offering(s, offering=offering, now=now))
@@ -209,36 +236,47 @@ async def create_offering(body: OfferingIn, ctx: AppContext = Depends(context)) 
 async def create_order(body: OrderIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
     jobs = tuple(
         service.NewJob(
-            asin=j.asin, quantity=j.quantity,
+            asin=j.asin,
+            quantity=j.quantity,
             preferred_appointment_times=tuple(
                 (_aware(p.start_time, "preferredAppointmentTimes"), p.duration_in_minutes)
-                for p in j.preferred_appointment_times),
-            associated_items=tuple(j.associated_items), payments=tuple(j.payments),
-            product_order_ids=tuple(j.product_order_ids), tracking_ids=tuple(j.tracking_ids),
-            appointment_start=(_aware(j.appointment_start_time, "appointmentStartTime")
-                               if j.appointment_start_time else None),
+                for p in j.preferred_appointment_times
+            ),
+            associated_items=tuple(j.associated_items),
+            payments=tuple(j.payments),
+            product_order_ids=tuple(j.product_order_ids),
+            tracking_ids=tuple(j.tracking_ids),
+            appointment_start=(
+                _aware(j.appointment_start_time, "appointmentStartTime") if j.appointment_start_time else None
+            ),
             technician_ids=tuple(j.technician_ids),
         )
         for j in body.jobs
     )
-    order = service.NewOrder(seller_id=body.seller_id, marketplace_id=body.marketplace_id, store_id=body.store_id,
-                             buyer=body.buyer, service_location=body.service_location, jobs=jobs,
-                             service_order_id=body.service_order_id)
+    order = service.NewOrder(
+        seller_id=body.seller_id,
+        marketplace_id=body.marketplace_id,
+        store_id=body.store_id,
+        buyer=body.buyer,
+        service_location=body.service_location,
+        jobs=jobs,
+        service_order_id=body.service_order_id,
+    )
     order_id, created = await _run(ctx, lambda s, now: service.create_order(s, order=order, now=now))
     return {"serviceOrderId": order_id, "jobs": [wire.service_job(j) for j in created]}
 
 
 @router.put("/serviceJobs/{serviceJobId}/status")
-async def set_job_status(serviceJobId: str, body: JobStatusIn,  # noqa: N803
-                         ctx: AppContext = Depends(context)) -> dict[str, Any]:
+async def set_job_status(serviceJobId: str, body: JobStatusIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
     action = "release" if body.action == "RELEASE" else f"mark_{body.action.lower()}"
-    status = await _run(ctx, lambda s, now: job_service.set_marketplace_status(
-        s, job_id=serviceJobId, action=action, now=now))
+    status = await _run(
+        ctx, lambda s, now: job_service.set_marketplace_status(s, job_id=serviceJobId, action=action, now=now)
+    )
     return {"serviceJobId": serviceJobId, "serviceJobStatus": status.value}
 
 
 @router.get("/serviceOrders/{serviceOrderId}")
-async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> dict[str, Any]:  # noqa: N803
+async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> dict[str, Any]:
     def read(s: Any, _now: datetime) -> dict[str, Any]:
         return service.order_summary(s, service_order_id=serviceOrderId)
 

@@ -15,28 +15,43 @@ from sp_services.persistence import tables as t
 
 def _store(row: t.Store) -> Store:
     return Store(
-        store_id=row.store_id, seller_id=row.seller_id, marketplace_id=row.marketplace_id, name=row.name,
-        timezone=row.timezone, postal_codes=tuple(row.postal_codes),
+        store_id=row.store_id,
+        seller_id=row.seller_id,
+        marketplace_id=row.marketplace_id,
+        name=row.name,
+        timezone=row.timezone,
+        postal_codes=tuple(row.postal_codes),
         service_location_types=tuple(ServiceLocationType(x) for x in row.service_location_types),
-        slot_step_minutes=row.slot_step_minutes, booking_horizon_days=row.booking_horizon_days,
-        minimum_notice_minutes=row.minimum_notice_minutes, requires_proof=row.requires_proof,
+        slot_step_minutes=row.slot_step_minutes,
+        booking_horizon_days=row.booking_horizon_days,
+        minimum_notice_minutes=row.minimum_notice_minutes,
+        requires_proof=row.requires_proof,
     )
 
 
 def _technician(row: t.Technician) -> Technician:
     return Technician(
-        technician_id=row.technician_id, seller_id=row.seller_id, name=row.name, skills=tuple(row.skills),
+        technician_id=row.technician_id,
+        seller_id=row.seller_id,
+        name=row.name,
+        skills=tuple(row.skills),
         store_ids=tuple(row.store_ids),
         service_location_types=tuple(ServiceLocationType(x) for x in row.service_location_types),
-        background_check=BackgroundCheck(row.background_check), active=row.active,
+        background_check=BackgroundCheck(row.background_check),
+        active=row.active,
     )
 
 
 def _offering(row: t.ServiceOffering) -> Offering:
     return Offering(
-        seller_id=row.seller_id, marketplace_id=row.marketplace_id, asin=row.asin, title=row.title,
-        duration_minutes=row.duration_minutes, required_skills=tuple(row.required_skills),
-        service_type=ServiceType(row.service_type), price=Decimal(row.price_value),
+        seller_id=row.seller_id,
+        marketplace_id=row.marketplace_id,
+        asin=row.asin,
+        title=row.title,
+        duration_minutes=row.duration_minutes,
+        required_skills=tuple(row.required_skills),
+        service_type=ServiceType(row.service_type),
+        price=Decimal(row.price_value),
         currency=row.price_currency,
     )
 
@@ -50,14 +65,22 @@ class CatalogRepository:
         return None if row is None else _store(row)
 
     def add_store(self, store: Store, *, now: datetime) -> None:
-        self.session.add(t.Store(
-            store_id=store.store_id, seller_id=store.seller_id, marketplace_id=store.marketplace_id,
-            name=store.name, timezone=store.timezone, postal_codes=list(store.postal_codes),
-            service_location_types=[x.value for x in store.service_location_types],
-            slot_step_minutes=store.slot_step_minutes, booking_horizon_days=store.booking_horizon_days,
-            minimum_notice_minutes=store.minimum_notice_minutes, requires_proof=store.requires_proof,
-            created_at=now,
-        ))
+        self.session.add(
+            t.Store(
+                store_id=store.store_id,
+                seller_id=store.seller_id,
+                marketplace_id=store.marketplace_id,
+                name=store.name,
+                timezone=store.timezone,
+                postal_codes=list(store.postal_codes),
+                service_location_types=[x.value for x in store.service_location_types],
+                slot_step_minutes=store.slot_step_minutes,
+                booking_horizon_days=store.booking_horizon_days,
+                minimum_notice_minutes=store.minimum_notice_minutes,
+                requires_proof=store.requires_proof,
+                created_at=now,
+            )
+        )
         self.session.flush()
 
     def get_technician(self, technician_id: str) -> Technician | None:
@@ -65,30 +88,50 @@ class CatalogRepository:
         return None if row is None else _technician(row)
 
     def technicians_of(self, seller_id: str) -> list[Technician]:
-        rows = self.session.scalars(select(t.Technician).where(t.Technician.seller_id == seller_id)
-                                    .order_by(t.Technician.technician_id))
+        rows = self.session.scalars(
+            select(t.Technician).where(t.Technician.seller_id == seller_id).order_by(t.Technician.technician_id)
+        )
         return [_technician(r) for r in rows]
 
     def add_technician(self, tech: Technician, *, now: datetime) -> None:
-        self.session.add(t.Technician(
-            technician_id=tech.technician_id, seller_id=tech.seller_id, name=tech.name,
-            skills=list(tech.skills), store_ids=list(tech.store_ids),
-            service_location_types=[x.value for x in tech.service_location_types],
-            background_check=tech.background_check.value, active=tech.active, created_at=now,
-        ))
+        self.session.add(
+            t.Technician(
+                technician_id=tech.technician_id,
+                seller_id=tech.seller_id,
+                name=tech.name,
+                skills=list(tech.skills),
+                store_ids=list(tech.store_ids),
+                service_location_types=[x.value for x in tech.service_location_types],
+                background_check=tech.background_check.value,
+                active=tech.active,
+                created_at=now,
+            )
+        )
         self.session.flush()
 
     def get_offering(self, seller_id: str, marketplace_id: str, asin: str) -> Offering | None:
-        row = self.session.scalar(select(t.ServiceOffering).where(
-            t.ServiceOffering.seller_id == seller_id, t.ServiceOffering.marketplace_id == marketplace_id,
-            t.ServiceOffering.asin == asin))
+        row = self.session.scalar(
+            select(t.ServiceOffering).where(
+                t.ServiceOffering.seller_id == seller_id,
+                t.ServiceOffering.marketplace_id == marketplace_id,
+                t.ServiceOffering.asin == asin,
+            )
+        )
         return None if row is None else _offering(row)
 
     def add_offering(self, offering: Offering, *, now: datetime) -> None:
-        self.session.add(t.ServiceOffering(
-            seller_id=offering.seller_id, marketplace_id=offering.marketplace_id, asin=offering.asin,
-            title=offering.title, duration_minutes=offering.duration_minutes,
-            required_skills=list(offering.required_skills), service_type=offering.service_type.value,
-            price_value=offering.price, price_currency=offering.currency, created_at=now,
-        ))
+        self.session.add(
+            t.ServiceOffering(
+                seller_id=offering.seller_id,
+                marketplace_id=offering.marketplace_id,
+                asin=offering.asin,
+                title=offering.title,
+                duration_minutes=offering.duration_minutes,
+                required_skills=list(offering.required_skills),
+                service_type=offering.service_type.value,
+                price_value=offering.price,
+                price_currency=offering.currency,
+                created_at=now,
+            )
+        )
         self.session.flush()

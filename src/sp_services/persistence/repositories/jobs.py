@@ -10,7 +10,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from sp_services.domain.enums import AppointmentStatus, JobStatus, OrderStatus, ServiceType, SortField, SortOrder
+from sp_services.domain.enums import (
+    AppointmentStatus,
+    JobStatus,
+    OrderStatus,
+    ServiceType,
+    SortField,
+    SortOrder,
+)
 from sp_services.domain.job_query import JobQuery
 from sp_services.domain.jobs import Appointment, Job, TechnicianRef
 from sp_services.domain.paging import Cursor
@@ -28,13 +35,25 @@ def _job(row: t.ServiceJob, appointments: Sequence[Appointment]) -> Job:
         if (parsed := parse_iso(p["startTime"])) is not None
     )
     return Job(
-        service_job_id=row.service_job_id, service_order_id=row.service_order_id, seller_id=row.seller_id,
-        marketplace_id=row.marketplace_id, store_id=row.store_id, status=JobStatus(row.status),
-        service_type=ServiceType(row.service_type), asin=row.asin, title=row.title, quantity=row.quantity,
-        required_skills=tuple(row.required_skills), created_at=row.created_at, updated_at=row.updated_at,
-        service_job_provider_id=row.service_job_provider_id, buyer=row.buyer,
-        service_location=row.service_location, preferred_appointment_times=preferred,
-        associated_items=tuple(row.associated_items), payments=tuple(row.payments),
+        service_job_id=row.service_job_id,
+        service_order_id=row.service_order_id,
+        seller_id=row.seller_id,
+        marketplace_id=row.marketplace_id,
+        store_id=row.store_id,
+        status=JobStatus(row.status),
+        service_type=ServiceType(row.service_type),
+        asin=row.asin,
+        title=row.title,
+        quantity=row.quantity,
+        required_skills=tuple(row.required_skills),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        service_job_provider_id=row.service_job_provider_id,
+        buyer=row.buyer,
+        service_location=row.service_location,
+        preferred_appointment_times=preferred,
+        associated_items=tuple(row.associated_items),
+        payments=tuple(row.payments),
         appointments=tuple(appointments),
     )
 
@@ -72,25 +91,44 @@ class JobRepository:
         return self.session.get(t.ServiceOrder, service_order_id) is not None
 
     def add_order(self, *, service_order_id: str, seller_id: str, marketplace_id: str, now: datetime) -> None:
-        self.session.add(t.ServiceOrder(service_order_id=service_order_id, seller_id=seller_id,
-                                        marketplace_id=marketplace_id, status=OrderStatus.ACTIVE.value,
-                                        created_at=now, updated_at=now))
+        self.session.add(
+            t.ServiceOrder(
+                service_order_id=service_order_id,
+                seller_id=seller_id,
+                marketplace_id=marketplace_id,
+                status=OrderStatus.ACTIVE.value,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         self.session.flush()
 
     def add_job(self, job: Job, *, product_order_ids: Sequence[str], tracking_ids: Sequence[str]) -> None:
-        self.session.add(J(
-            service_job_id=job.service_job_id, service_order_id=job.service_order_id,
-            seller_id=job.seller_id, marketplace_id=job.marketplace_id, store_id=job.store_id,
-            status=job.status.value, service_type=job.service_type.value, asin=job.asin, title=job.title,
-            quantity=job.quantity, required_skills=list(job.required_skills),
-            service_job_provider_id=job.service_job_provider_id, buyer=job.buyer,
-            service_location=job.service_location,
-            preferred_appointment_times=[
-                {"startTime": format_utc(s), "durationInMinutes": d} for s, d in job.preferred_appointment_times
-            ],
-            associated_items=list(job.associated_items), payments=list(job.payments),
-            created_at=job.created_at, updated_at=job.updated_at,
-        ))
+        self.session.add(
+            J(
+                service_job_id=job.service_job_id,
+                service_order_id=job.service_order_id,
+                seller_id=job.seller_id,
+                marketplace_id=job.marketplace_id,
+                store_id=job.store_id,
+                status=job.status.value,
+                service_type=job.service_type.value,
+                asin=job.asin,
+                title=job.title,
+                quantity=job.quantity,
+                required_skills=list(job.required_skills),
+                service_job_provider_id=job.service_job_provider_id,
+                buyer=job.buyer,
+                service_location=job.service_location,
+                preferred_appointment_times=[
+                    {"startTime": format_utc(s), "durationInMinutes": d} for s, d in job.preferred_appointment_times
+                ],
+                associated_items=list(job.associated_items),
+                payments=list(job.payments),
+                created_at=job.created_at,
+                updated_at=job.updated_at,
+            )
+        )
         self.session.flush()
         tags = {(TAG_SKILL, s) for s in job.required_skills}
         tags |= {(TAG_PRODUCT_ORDER, p) for p in product_order_ids}
@@ -100,27 +138,38 @@ class JobRepository:
 
     def add_appointment(self, appointment: Appointment, *, seller_id: str, now: datetime) -> None:
         row = t.AppointmentRow(
-            appointment_id=appointment.appointment_id, service_job_id=appointment.service_job_id,
-            seller_id=seller_id, status=appointment.status.value, start_time=appointment.start_time,
+            appointment_id=appointment.appointment_id,
+            service_job_id=appointment.service_job_id,
+            seller_id=seller_id,
+            status=appointment.status.value,
+            start_time=appointment.start_time,
             duration_minutes=appointment.duration_minutes,
-            rescheduled_appointment_id=appointment.rescheduled_appointment_id, poa=appointment.poa,
-            created_at=now, updated_at=now,
+            rescheduled_appointment_id=appointment.rescheduled_appointment_id,
+            poa=appointment.poa,
+            created_at=now,
+            updated_at=now,
         )
-        row.technicians = [t.AppointmentTechnician(technician_id=tech.technician_id, position=i)
-                           for i, tech in enumerate(appointment.technicians)]
+        row.technicians = [
+            t.AppointmentTechnician(technician_id=tech.technician_id, position=i)
+            for i, tech in enumerate(appointment.technicians)
+        ]
         self.session.add(row)
         self.session.flush()
 
-    def set_job_status(self, job_id: str, status: JobStatus, *, now: datetime,
-                       cancellation_reason_code: str | None = None) -> None:
+    def set_job_status(
+        self, job_id: str, status: JobStatus, *, now: datetime, cancellation_reason_code: str | None = None
+    ) -> None:
         values: dict[str, Any] = {"status": status.value, "updated_at": now}
         if cancellation_reason_code is not None:
             values["cancellation_reason_code"] = cancellation_reason_code
         self.session.execute(update(J).where(J.service_job_id == job_id).values(**values))
 
     def set_appointment_status(self, appointment_id: str, status: AppointmentStatus, *, now: datetime) -> None:
-        self.session.execute(update(t.AppointmentRow).where(t.AppointmentRow.appointment_id == appointment_id)
-                             .values(status=status.value, updated_at=now))
+        self.session.execute(
+            update(t.AppointmentRow)
+            .where(t.AppointmentRow.appointment_id == appointment_id)
+            .values(status=status.value, updated_at=now)
+        )
 
     def job_statuses_of_order(self, service_order_id: str) -> list[JobStatus]:
         rows = self.session.scalars(select(J.status).where(J.service_order_id == service_order_id))
@@ -131,8 +180,11 @@ class JobRepository:
         return None if row is None else OrderStatus(row.status)
 
     def set_order_status(self, service_order_id: str, status: OrderStatus, *, now: datetime) -> None:
-        self.session.execute(update(t.ServiceOrder).where(t.ServiceOrder.service_order_id == service_order_id)
-                             .values(status=status.value, updated_at=now))
+        self.session.execute(
+            update(t.ServiceOrder)
+            .where(t.ServiceOrder.service_order_id == service_order_id)
+            .values(status=status.value, updated_at=now)
+        )
 
     # ---- reads --------------------------------------------------------------------------------
     def get_job(self, job_id: str, *, for_update: bool = False) -> Job | None:
@@ -146,17 +198,21 @@ class JobRepository:
         return _job(row, self._appointments_of([job_id])[job_id])
 
     def jobs_of_order(self, service_order_id: str) -> list[tuple[str, JobStatus]]:
-        rows = self.session.execute(select(J.service_job_id, J.status).where(
-            J.service_order_id == service_order_id).order_by(J.created_at, J.service_job_id))
+        rows = self.session.execute(
+            select(J.service_job_id, J.status)
+            .where(J.service_order_id == service_order_id)
+            .order_by(J.created_at, J.service_job_id)
+        )
         return [(job_id, JobStatus(status)) for job_id, status in rows]
 
     def _appointments_of(self, job_ids: Sequence[str]) -> dict[str, list[Appointment]]:
         result: dict[str, list[Appointment]] = defaultdict(list)
         if not job_ids:
             return result
-        A, AT, T = t.AppointmentRow, t.AppointmentTechnician, t.Technician  # noqa: N806
-        rows = self.session.scalars(select(A).where(A.service_job_id.in_(job_ids))
-                                    .order_by(A.created_at, A.appointment_id)).all()
+        A, AT, T = t.AppointmentRow, t.AppointmentTechnician, t.Technician
+        rows = self.session.scalars(
+            select(A).where(A.service_job_id.in_(job_ids)).order_by(A.created_at, A.appointment_id)
+        ).all()
         techs: dict[str, list[TechnicianRef]] = defaultdict(list)
         if rows:
             for appt_id, tech_id, name in self.session.execute(
@@ -167,12 +223,18 @@ class JobRepository:
             ):
                 techs[appt_id].append(TechnicianRef(tech_id, name))
         for r in rows:
-            result[r.service_job_id].append(Appointment(
-                appointment_id=r.appointment_id, service_job_id=r.service_job_id,
-                status=AppointmentStatus(r.status), start_time=r.start_time,
-                duration_minutes=r.duration_minutes, technicians=tuple(techs.get(r.appointment_id, ())),
-                rescheduled_appointment_id=r.rescheduled_appointment_id, poa=r.poa,
-            ))
+            result[r.service_job_id].append(
+                Appointment(
+                    appointment_id=r.appointment_id,
+                    service_job_id=r.service_job_id,
+                    status=AppointmentStatus(r.status),
+                    start_time=r.start_time,
+                    duration_minutes=r.duration_minutes,
+                    technicians=tuple(techs.get(r.appointment_id, ())),
+                    rescheduled_appointment_id=r.rescheduled_appointment_id,
+                    poa=r.poa,
+                )
+            )
         return result
 
     def _filters(self, seller_id: str, q: JobQuery) -> list[ColumnElement[bool]]:
@@ -193,13 +255,19 @@ class JobRepository:
             conds.append(J.updated_at >= q.updated_after)
         if q.updated_before:
             conds.append(J.updated_at <= q.updated_before)
-        for kind, values in ((TAG_SKILL, q.required_skills), (TAG_PRODUCT_ORDER, q.product_order_ids),
-                             (TAG_TRACKING, q.tracking_ids)):
+        for kind, values in (
+            (TAG_SKILL, q.required_skills),
+            (TAG_PRODUCT_ORDER, q.product_order_ids),
+            (TAG_TRACKING, q.tracking_ids),
+        ):
             if values:
-                conds.append(exists().where(t.JobTag.service_job_id == J.service_job_id,
-                                            t.JobTag.kind == kind, t.JobTag.value.in_(values)))
+                conds.append(
+                    exists().where(
+                        t.JobTag.service_job_id == J.service_job_id, t.JobTag.kind == kind, t.JobTag.value.in_(values)
+                    )
+                )
         if q.schedule_start or q.schedule_end:
-            A = t.AppointmentRow  # noqa: N806
+            A = t.AppointmentRow
             appt = [A.service_job_id == J.service_job_id, A.status != AppointmentStatus.CANCELLED.value]
             if q.schedule_start:
                 appt.append(A.start_time >= q.schedule_start)
@@ -209,11 +277,11 @@ class JobRepository:
         return conds
 
     def count_jobs(self, seller_id: str, q: JobQuery) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(J).where(*self._filters(seller_id, q)))
-                   or 0)
+        return int(self.session.scalar(select(func.count()).select_from(J).where(*self._filters(seller_id, q))) or 0)
 
-    def list_jobs(self, seller_id: str, q: JobQuery, cursor: Cursor | None
-                  ) -> tuple[list[Job], tuple[Any, ...] | None, tuple[Any, ...] | None]:
+    def list_jobs(
+        self, seller_id: str, q: JobQuery, cursor: Cursor | None
+    ) -> tuple[list[Job], tuple[Any, ...] | None, tuple[Any, ...] | None]:
         """One page in the query's order, plus the keys to continue after it and before it.
 
         Keyset pagination: a page is "the N rows after (or before) this sort key", so rows
@@ -243,11 +311,12 @@ class JobRepository:
         if backwards:
             has_next, has_prev = True, more_in_read_direction
         else:
-            has_next, has_prev = more_in_read_direction, key is not None and self._any_before(
-                filters, cols, _key_values(first, q.sort_field) or [], ascending)
+            has_next, has_prev = (
+                more_in_read_direction,
+                key is not None and self._any_before(filters, cols, _key_values(first, q.sort_field) or [], ascending),
+            )
         return jobs, (last if has_next else None), (first if has_prev else None)
 
-    def _any_before(self, filters: list[ColumnElement[bool]], cols: list[Any], key: list[Any],
-                    ascending: bool) -> bool:
+    def _any_before(self, filters: list[ColumnElement[bool]], cols: list[Any], key: list[Any], ascending: bool) -> bool:
         before = tuple_(*cols) < tuple_(*key) if ascending else tuple_(*cols) > tuple_(*key)
         return self.session.scalar(select(J.service_job_id).where(*filters, before).limit(1)) is not None
