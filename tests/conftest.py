@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def server(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 def _reset_clock(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "server" in request.fixturenames:
-        request.getfixturevalue("server").clock.offset = type(request.getfixturevalue("server").clock.offset)()
+        request.getfixturevalue("server").clock.offset = timedelta()
 
 
 @pytest.fixture

@@ -188,7 +188,9 @@ class TestEnvelope:
         assert r.json()["errors"][0]["code"] == "UnsupportedMediaType"
         assert self._status(world, job_id) == "PENDING_SCHEDULE"
 
-    @pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1,2", b"null", b'"text"', b"[]"])
+    @pytest.mark.parametrize(
+        "body", [b"{not json", b"\xff\xfe", b"[1,2", b"null", b'"text"', b"[]", b"[" * 200_000 + b"]" * 200_000]
+    )
     def test_malformed_json_bodies(self, world: World, body: bytes) -> None:
         (job_id,) = world.job()
         with world.client() as c:

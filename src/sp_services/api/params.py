@@ -29,7 +29,7 @@ async def json_body(request: Request) -> Any:
         return None
     try:
         return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidInput.params(["body"], "The request body is not valid JSON.") from None
 
 

@@ -32,7 +32,12 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # The decoder is lenient (ignores stray characters and unused low bits); accept only the
+    # canonical spelling so that every altered token is rejected.
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not a canonical token")
+    return data
 
 
 def encode_cursor(cursor: Cursor, *, secret: bytes) -> str:

@@ -34,6 +34,8 @@ def parse_iso(text: str) -> tuple[datetime, bool] | None:
             return naive.replace(tzinfo=UTC), True
         sign = 1 if tz_text[0] == "+" else -1
         digits = tz_text[1:].replace(":", "")
+        if int(digits[2:4] or 0) >= 60:
+            return None
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
         if offset >= timedelta(hours=24):
             return None
@@ -49,10 +51,12 @@ def parse_utc_strict(text: str) -> datetime:
     ``ISO8601 time X is not in UTC.``
     """
     parsed = parse_iso(text)
-    if parsed is None or "T" not in text.upper():
+    match = _ISO.match(text.strip())
+    if parsed is None or match is None or match["h"] is None:
         raise unprocessable(f"Failed to parse ISO8601 input: {text}")
-    stripped = text.strip()
-    if not (stripped.endswith(("Z", "z")) or stripped.endswith(("+00:00", "+0000", "-00:00"))):
+    zone = match["tz"]
+    # UTC means an explicit zone of zero offset: Z, +00, +00:00, +0000 or -00:00.
+    if zone is None or (zone not in ("Z", "z") and zone[1:].replace(":", "").strip("0") != ""):
         raise unprocessable(f"ISO8601 time {text} is not in UTC.")
     return parsed[0]
 
@@ -60,4 +64,4 @@ def parse_utc_strict(text: str) -> datetime:
 def format_utc(instant: datetime) -> str:
     """Format as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the model's examples use millisecond precision)."""
     utc = instant.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"

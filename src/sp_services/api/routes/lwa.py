@@ -21,7 +21,7 @@ async def _form(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = json.loads(raw or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
         return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
     try:
