@@ -22,9 +22,11 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sp-services demo
 
+# The printed URLs follow HOST/PORT unless SP_SERVICES_PUBLIC_URL says otherwise.
+run: export SP_SERVICES_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/sp-services db upgrade
-	$(BIN)/sp-services demo
+	$(BIN)/sp-services demo --if-empty
 	$(BIN)/sp-services serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

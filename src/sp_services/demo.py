@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sp_services.domain.catalog import Offering, Store, Technician
@@ -211,6 +212,14 @@ def _seller(
         "technician_ids": tech_ids,
         "job_ids": job_ids,
     }
+
+
+def demo_or_empty(db: Database) -> bool:
+    """True when the database holds the demo data or no sellers at all."""
+    with db.transaction(write=False) as session:
+        if session.get(t.KeyValue, DEMO_KEY) is not None:
+            return True
+        return session.scalar(select(t.Seller.seller_id).limit(1)) is None
 
 
 def load_demo(db: Database, *, operator_key: str, now: datetime | None = None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -14,8 +15,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from sp_services.persistence.db import make_engine
+from sp_services.persistence.db import Database, make_engine
+from sp_services.persistence.migrate import upgrade
 from sp_services.persistence.tables import Base
+from sp_services.services.operator import create_seller
 from tests.support import database_url, free_port
 
 BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("SP_SERVICES_TEST_POSTGRES_URL") else [])
@@ -132,3 +135,20 @@ def test_serve_process_with_demo_credentials(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_demo_if_empty_leaves_a_used_database_alone(tmp_path: Path) -> None:
+    env = {"SP_SERVICES_DATA_DIR": str(tmp_path)}
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        create_seller(
+            session, name="Real", marketplace_ids=["ATVPDKIKX0DER"], seller_id="AREAL1", now=datetime.now(UTC)
+        )
+    db.dispose()
+    result = _cli("demo", "--if-empty", "--database-url", url, env=env)
+    assert result.returncode == 0
+    assert "demo data not loaded" in result.stdout
+    fresh = _cli("demo", "--if-empty", "--json", "--database-url", f"sqlite:///{tmp_path / 'new.db'}", env=env)
+    assert json.loads(fresh.stdout)["seller_id"] == "A1DEMOSELLERUS"

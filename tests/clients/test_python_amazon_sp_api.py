@@ -15,8 +15,8 @@ own refresh token, so tests never share a token.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ from sp_api.auth.exceptions import AuthorizationError
 from sp_api.base import ApiResponse, Marketplaces, SellingApiException, SellingApiForbiddenException
 
 from sp_services.domain.enums import JobStatus
+from sp_services.domain.rate_limits import RATE_LIMITS
 from sp_services.domain.times import format_utc
 from tests.support import Server, World, make_world
 
@@ -38,9 +39,7 @@ DENIED = "Access to requested resource is denied."
 def token_client_class(server: Server) -> type[AccessTokenClient]:
     """The library's own LWA client, re-aimed through its class attributes at ``<base>/auth/o2/token``."""
     parts = urlsplit(server.url)
-    return type(
-        "LocalAccessTokenClient", (AccessTokenClient,), {"scheme": f"{parts.scheme}://", "host": parts.netloc}
-    )
+    return type("LocalAccessTokenClient", (AccessTokenClient,), {"scheme": f"{parts.scheme}://", "host": parts.netloc})
 
 
 Connect = Callable[..., Services]
@@ -146,15 +145,17 @@ class TestList:
         # The parsed listing entries are exactly the wire jobs.
         assert jobs[booked[0]] == raw_job(world, booked[0])
 
-    def test_status_filter_through_the_client(self, world: World, connect: Connect) -> None:
+    def test_status_filter_and_default_marketplace(self, world: World, connect: Connect) -> None:
         since = created_after(world)
         world.job(JobStatus.PENDING_SCHEDULE)
         (booked,) = world.job(JobStatus.NOT_SERVICED)
-        response = connect(world).get_service_jobs(
-            marketplaceIds=[US], createdAfter=since, serviceJobStatus=["NOT_SERVICED"]
-        )
-        assert response.payload["totalResultSize"] == 1
-        assert [j["serviceJobId"] for j in response.payload["jobs"]] == [booked]
+        (cancelled,) = world.job(JobStatus.CANCELLED)
+        # No marketplaceIds given: the client adds its own marketplace (US) under several spellings,
+        # marketplaceIds among them. A list is sent as repeated keys (serviceJobStatus=A&serviceJobStatus=B).
+        response = connect(world).get_service_jobs(createdAfter=since, serviceJobStatus=["NOT_SERVICED", "CANCELLED"])
+        assert response.payload["totalResultSize"] == 2
+        assert sorted(j["serviceJobId"] for j in response.payload["jobs"]) == sorted([booked, cancelled])
+        assert {j["marketplaceId"] for j in response.payload["jobs"]} == {US}
 
     def test_pages_with_the_clients_next_token(self, world: World, connect: Connect) -> None:
         since = created_after(world)
@@ -191,6 +192,8 @@ class TestRead:
         (job_id,) = world.job(JobStatus.NOT_SERVICED)
         response = connect(world).get_service_job_by_service_job_id(job_id)
         assert isinstance(response, ApiResponse)
+        rate, _ = RATE_LIMITS["getServiceJobByServiceJobId"]
+        assert response.rate_limit == f"{rate * world.server.settings.rate_limit_scale:.1f}"
         job = response.payload
         assert job["serviceJobId"] == job_id
         assert job["serviceJobStatus"] == "NOT_SERVICED"

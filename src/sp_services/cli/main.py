@@ -49,7 +49,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from sp_services.demo import load_demo
+    from sp_services.demo import demo_or_empty, load_demo
     from sp_services.persistence.db import Database
     from sp_services.persistence.migrate import upgrade
 
@@ -58,6 +58,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     upgrade(settings.resolved_database_url)
     db = Database(settings.resolved_database_url)
     try:
+        if args.if_empty and not demo_or_empty(db):
+            print("The database holds data other than the demo; demo data not loaded.")
+            return 0
         info = load_demo(db, operator_key=settings.resolved_operator_key)
     finally:
         db.dispose()
@@ -105,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (idempotent) and print credentials")
     demo.add_argument("--database-url")
     demo.add_argument("--json", action="store_true", help="print one JSON object")
+    demo.add_argument("--if-empty", action="store_true", help="load only into an empty (or demo) database")
     demo.set_defaults(func=cmd_demo)
     return parser
 
