@@ -7,8 +7,11 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from sp_services.api.ratelimit import Limiter
 from sp_services.domain.catalog import Principal
@@ -18,6 +21,8 @@ from sp_services.domain.rate_limits import RATE_LIMITS
 from sp_services.persistence.db import Database
 from sp_services.services.auth import principal_for
 from sp_services.settings import Settings
+
+T = TypeVar("T")
 
 
 def system_clock() -> datetime:
@@ -33,6 +38,15 @@ class AppContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    async def run(self, work: Callable[[Session, datetime], T], *, write: bool = True) -> T:
+        """Run one use case as one unit of work, off the event loop: committed once, or rolled back."""
+
+        def unit_of_work() -> T:
+            with self.db.transaction(write=write) as session:
+                return work(session, self.now())
+
+        return await run_in_threadpool(unit_of_work)
 
 
 def context(request: Request) -> AppContext:

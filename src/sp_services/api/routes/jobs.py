@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
 
 from sp_services.api import wire
 from sp_services.api.context import AppContext, caller, context
@@ -61,17 +60,16 @@ async def get_service_jobs(
     page_token = p.string("pageToken", max_length=2000)
     p.check()
 
-    def run() -> service.JobPage:
-        with ctx.db.transaction(write=False) as session:
-            return service.list_jobs(
-                session,
-                seller_id=principal.seller_id,
-                query=query,
-                page_token=page_token,
-                secret=ctx.settings.resolved_secret_key,
-            )
-
-    page = await run_in_threadpool(run)
+    page = await ctx.run(
+        lambda s, _now: service.list_jobs(
+            s,
+            seller_id=principal.seller_id,
+            query=query,
+            page_token=page_token,
+            secret=ctx.settings.resolved_secret_key,
+        ),
+        write=False,
+    )
     payload: dict[str, Any] = {"totalResultSize": page.total}
     if page.next_token:
         payload["nextPageToken"] = page.next_token
@@ -89,11 +87,10 @@ async def get_service_job(
 ) -> dict[str, Any]:
     _check_job_id(serviceJobId)
 
-    def run() -> dict[str, Any]:
-        with ctx.db.transaction(write=False) as session:
-            return wire.service_job(service.get_job(session, seller_id=principal.seller_id, job_id=serviceJobId))
-
-    return {"payload": await run_in_threadpool(run)}
+    job = await ctx.run(
+        lambda s, _now: service.get_job(s, seller_id=principal.seller_id, job_id=serviceJobId), write=False
+    )
+    return {"payload": wire.service_job(job)}
 
 
 @router.put("/serviceJobs/{serviceJobId}/cancellations", operation_id="cancelServiceJobByServiceJobId")
@@ -108,13 +105,11 @@ async def cancel_service_job(
     _check_job_id(serviceJobId, [] if code else ["cancellationReasonCode"])
     assert code is not None
 
-    def run() -> None:
-        with ctx.db.transaction() as session:
-            service.cancel_job(
-                session, seller_id=principal.seller_id, job_id=serviceJobId, reason_code=code, now=ctx.now()
-            )
-
-    await run_in_threadpool(run)
+    await ctx.run(
+        lambda s, now: service.cancel_job(
+            s, seller_id=principal.seller_id, job_id=serviceJobId, reason_code=code, now=now
+        )
+    )
     return {}
 
 
@@ -126,9 +121,5 @@ async def complete_service_job(
 ) -> dict[str, Any]:
     _check_job_id(serviceJobId)
 
-    def run() -> None:
-        with ctx.db.transaction() as session:
-            service.complete_job(session, seller_id=principal.seller_id, job_id=serviceJobId, now=ctx.now())
-
-    await run_in_threadpool(run)
+    await ctx.run(lambda s, now: service.complete_job(s, seller_id=principal.seller_id, job_id=serviceJobId, now=now))
     return {}

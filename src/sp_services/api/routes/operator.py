@@ -9,7 +9,6 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
-from starlette.concurrency import run_in_threadpool
 
 from sp_services.api import wire
 from sp_services.api.context import AppContext, context, operator
@@ -126,18 +125,9 @@ def _aware(value: datetime, name: str) -> datetime:
     return value
 
 
-async def _run(ctx: AppContext, fn: Any) -> Any:
-    def work() -> Any:
-        with ctx.db.transaction() as session:
-            return fn(session, ctx.now())
-
-    return await run_in_threadpool(work)
-
-
 @router.post("/sellers", status_code=201)
 async def create_seller(body: SellerIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    seller = await _run(
-        ctx,
+    seller = await ctx.run(
         lambda s, now: service.create_seller(
             s, name=body.name, marketplace_ids=body.marketplace_ids, seller_id=body.seller_id, now=now
         ),
@@ -147,14 +137,14 @@ async def create_seller(body: SellerIn, ctx: AppContext = Depends(context)) -> d
 
 @router.post("/applications", status_code=201)
 async def create_application(body: ApplicationIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    app = await _run(ctx, lambda s, now: service.create_application(s, name=body.name, roles=body.roles, now=now))
+    app = await ctx.run(lambda s, now: service.create_application(s, name=body.name, roles=body.roles, now=now))
     return {"clientId": app.client_id, "clientSecret": app.client_secret, "roles": list(app.roles)}
 
 
 @router.post("/authorizations", status_code=201)
 async def create_authorization(body: AuthorizationIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    token = await _run(
-        ctx, lambda s, now: service.authorize(s, seller_id=body.seller_id, client_id=body.client_id, now=now)
+    token = await ctx.run(
+        lambda s, now: service.authorize(s, seller_id=body.seller_id, client_id=body.client_id, now=now)
     )
     return {"sellerId": body.seller_id, "clientId": body.client_id, "refreshToken": token}
 
@@ -178,7 +168,7 @@ async def create_store(body: StoreIn, ctx: AppContext = Depends(context)) -> dic
         requires_proof=body.requires_proof,
     )
     _check_timezone(store.timezone)
-    await _run(ctx, lambda s, now: service.create_store(s, store=store, now=now))
+    await ctx.run(lambda s, now: service.create_store(s, store=store, now=now))
     return {
         "storeId": store.store_id,
         "sellerId": store.seller_id,
@@ -208,7 +198,7 @@ async def create_technician(body: TechnicianIn, ctx: AppContext = Depends(contex
         service_location_types=tuple(body.service_location_types),
         background_check=body.background_check_status,
     )
-    await _run(ctx, lambda s, now: service.create_technician(s, technician=tech, now=now))
+    await ctx.run(lambda s, now: service.create_technician(s, technician=tech, now=now))
     return {"technicianId": tech.technician_id, "sellerId": tech.seller_id, "name": tech.name}
 
 
@@ -228,7 +218,7 @@ async def create_offering(body: OfferingIn, ctx: AppContext = Depends(context)) 
         price=body.price.value if body.price else Decimal("0"),
         currency=body.price.currency if body.price else market.currency,
     )
-    await _run(ctx, lambda s, now: service.create_offering(s, offering=offering, now=now))
+    await ctx.run(lambda s, now: service.create_offering(s, offering=offering, now=now))
     return {"sellerId": offering.seller_id, "marketplaceId": offering.marketplace_id, "asin": offering.asin}
 
 
@@ -262,15 +252,15 @@ async def create_order(body: OrderIn, ctx: AppContext = Depends(context)) -> dic
         jobs=jobs,
         service_order_id=body.service_order_id,
     )
-    order_id, created = await _run(ctx, lambda s, now: service.create_order(s, order=order, now=now))
+    order_id, created = await ctx.run(lambda s, now: service.create_order(s, order=order, now=now))
     return {"serviceOrderId": order_id, "jobs": [wire.service_job(j) for j in created]}
 
 
 @router.put("/serviceJobs/{serviceJobId}/status")
 async def set_job_status(serviceJobId: str, body: JobStatusIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
     action = "release" if body.action == "RELEASE" else f"mark_{body.action.lower()}"
-    status = await _run(
-        ctx, lambda s, now: job_service.set_marketplace_status(s, job_id=serviceJobId, action=action, now=now)
+    status = await ctx.run(
+        lambda s, now: job_service.set_marketplace_status(s, job_id=serviceJobId, action=action, now=now)
     )
     return {"serviceJobId": serviceJobId, "serviceJobStatus": status.value}
 
@@ -280,5 +270,5 @@ async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> 
     def read(s: Any, _now: datetime) -> dict[str, Any]:
         return service.order_summary(s, service_order_id=serviceOrderId)
 
-    result: dict[str, Any] = await _run(ctx, read)
+    result: dict[str, Any] = await ctx.run(read)
     return result
