@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 
 from sp_services.domain.enums import JobStatus
-from tests.support import Server, World, make_world
+from tests.support import Server, World, make_world, start_server
 
 DENIED = "Access to requested resource is denied."
 
@@ -217,3 +218,14 @@ class TestEnvelope:
     def _status(world: World, job_id: str) -> str:
         with world.client() as c:
             return str(c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["serviceJobStatus"])
+
+
+def test_unreachable_redis_is_503_not_500(world: World, tmp_path: Path) -> None:
+    srv = start_server(world.server.db, tmp_path, rate_limit="on", redis_url="redis://127.0.0.1:1/0")
+    try:
+        (job_id,) = world.job()
+        r = httpx.get(f"{srv.url}/service/v1/serviceJobs/{job_id}", headers={"x-amz-access-token": world.token})
+    finally:
+        srv.stop()
+    assert r.status_code == 503
+    assert r.json()["errors"][0]["code"] == "ServiceUnavailable"

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sp_services.domain.errors import (
@@ -85,6 +87,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return http_error(exc.status_code)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(RedisError)
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The database or Redis is unreachable or locked past its timeout: retryable, not a crash.
+        log.warning("backing service unavailable: %s", exc)
+        return http_error(503)
 
     @app.exception_handler(Exception)
     async def _crash(_request: Request, exc: Exception) -> JSONResponse:

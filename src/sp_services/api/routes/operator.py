@@ -267,8 +267,7 @@ async def set_job_status(serviceJobId: str, body: JobStatusIn, ctx: AppContext =
 
 @router.get("/serviceOrders/{serviceOrderId}")
 async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    def read(s: Any, _now: datetime) -> dict[str, Any]:
-        return service.order_summary(s, service_order_id=serviceOrderId)
-
-    result: dict[str, Any] = await ctx.run(read)
-    return result
+    summary: dict[str, Any] = await ctx.run(
+        lambda s, _now: service.order_summary(s, service_order_id=serviceOrderId), write=False
+    )
+    return summary
