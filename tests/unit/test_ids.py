@@ -49,9 +49,7 @@ def test_appointment_id_is_job_id_underscore_uuid() -> None:
         (ids.new_technician_id, ids.TECHNICIAN_ID, 12, "T"),
     ],
 )
-def test_seller_and_technician_ids(
-    make: Callable[[], str], pattern: re.Pattern[str], length: int, first: str
-) -> None:
+def test_seller_and_technician_ids(make: Callable[[], str], pattern: re.Pattern[str], length: int, first: str) -> None:
     made = {make() for _ in range(N)}
     assert len(made) == N
     for value in made:

@@ -48,8 +48,11 @@ def test_valid_queries_pass(query: JobQuery) -> None:
 
 @pytest.mark.parametrize(
     "query",
-    [JobQuery(US), JobQuery(US, created_after=T0, updated_after=T0),
-     JobQuery(US, created_before=T0, updated_before=T0)],
+    [
+        JobQuery(US),
+        JobQuery(US, created_after=T0, updated_after=T0),
+        JobQuery(US, created_before=T0, updated_before=T0),
+    ],
 )
 def test_exactly_one_of_created_after_or_last_updated_after(query: JobQuery) -> None:
     code, message, details = _rejected(query)
@@ -81,10 +84,12 @@ _instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100
 
 
 @given(after=_instants, before=_instants, start=_instants, end=_instants, by_update=st.booleans())
-def test_ordering_rules(after: datetime, before: datetime, start: datetime, end: datetime,
-                        by_update: bool) -> None:
-    window = {"updated_after": after, "updated_before": before} if by_update else {
-        "created_after": after, "created_before": before}
+def test_ordering_rules(after: datetime, before: datetime, start: datetime, end: datetime, by_update: bool) -> None:
+    window = (
+        {"updated_after": after, "updated_before": before}
+        if by_update
+        else {"created_after": after, "created_before": before}
+    )
     query = JobQuery(US, schedule_start=start, schedule_end=end, **window)  # type: ignore[arg-type]
     if before < after:
         expected = "[lastUpdatedBefore]" if by_update else "[createdBefore]"

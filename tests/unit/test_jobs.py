@@ -23,8 +23,7 @@ from sp_services.domain.jobs import (
 
 S = JobStatus
 NON_TERMINAL = (S.PENDING_SCHEDULE, S.NOT_SERVICED, S.HOLD, S.PAYMENT_DECLINED, S.NOT_FULFILLABLE)
-MARKS = {"mark_hold": S.HOLD, "mark_payment_declined": S.PAYMENT_DECLINED,
-         "mark_not_fulfillable": S.NOT_FULFILLABLE}
+MARKS = {"mark_hold": S.HOLD, "mark_payment_declined": S.PAYMENT_DECLINED, "mark_not_fulfillable": S.NOT_FULFILLABLE}
 
 # Written out independently of the implementation, from DESIGN.md §4 and the brief.
 EXPECTED: dict[tuple[str, JobStatus], JobStatus] = {
@@ -122,10 +121,21 @@ def _appointment(appointment_id: str, status: AppointmentStatus) -> Appointment:
 
 def test_active_appointment_picks_the_active_one_or_none() -> None:
     now = datetime(2030, 1, 1, tzinfo=UTC)
-    base = dict(service_job_id="job", service_order_id="903-3260627-5237451", seller_id="A1",
-                marketplace_id="ATVPDKIKX0DER", store_id="store", status=S.NOT_SERVICED,
-                service_type=ServiceType.DEFAULT, asin="B000000001", title=None, quantity=1,
-                required_skills=(), created_at=now, updated_at=now)
+    base = dict(
+        service_job_id="job",
+        service_order_id="903-3260627-5237451",
+        seller_id="A1",
+        marketplace_id="ATVPDKIKX0DER",
+        store_id="store",
+        status=S.NOT_SERVICED,
+        service_type=ServiceType.DEFAULT,
+        asin="B000000001",
+        title=None,
+        quantity=1,
+        required_skills=(),
+        created_at=now,
+        updated_at=now,
+    )
     old = _appointment("job_1", AppointmentStatus.CANCELLED)
     new = _appointment("job_2", AppointmentStatus.ACTIVE)
     assert Job(**base, appointments=(old, new)).active_appointment() is new  # type: ignore[arg-type]
@@ -135,5 +145,4 @@ def test_active_appointment_picks_the_active_one_or_none() -> None:
 
 def test_payment_record_shape() -> None:
     assert payment(Decimal("12.50"), "USD") == {"amount": {"value": 12.5, "currency": "USD"}}
-    assert payment(Decimal("1"), "EUR", "card") == {
-        "amount": {"value": 1.0, "currency": "EUR"}, "instrument": "card"}
+    assert payment(Decimal("1"), "EUR", "card") == {"amount": {"value": 1.0, "currency": "EUR"}, "instrument": "card"}

@@ -65,7 +65,7 @@ def test_any_single_character_alteration_is_rejected(cursor: Cursor, data: st.Da
     token = encode_cursor(cursor, secret=SECRET)
     index = data.draw(st.integers(0, len(token) - 1), label="index")
     replacement = data.draw(st.sampled_from(ALPHABET + "+/=!~ ").filter(lambda c: c != token[index]))
-    _assert_rejected(token[:index] + replacement + token[index + 1:])
+    _assert_rejected(token[:index] + replacement + token[index + 1 :])
 
 
 def test_every_single_character_alteration_of_one_token_is_rejected() -> None:
@@ -75,7 +75,7 @@ def test_every_single_character_alteration_of_one_token_is_rejected() -> None:
         for replacement in ALPHABET:
             if replacement == original:
                 continue
-            altered = token[:index] + replacement + token[index + 1:]
+            altered = token[:index] + replacement + token[index + 1 :]
             try:
                 decode_cursor(altered, secret=SECRET)
             except InvalidInput as exc:
@@ -108,7 +108,8 @@ def test_error_names_the_parameter_and_explains() -> None:
 def test_standard_base64_spelling_of_a_token_is_rejected() -> None:
     """``-``/``_`` respelled as ``+``/``/`` decodes to the same bytes; it is still not our token."""
     token = next(
-        t for n in range(1000)
+        t
+        for n in range(1000)
         if "-" in (t := encode_cursor(Cursor("JOB_DATE", "ASC", "next", (f"k{n}",)), secret=SECRET))
     )
     _assert_rejected(token.replace("-", "+", 1))

@@ -48,7 +48,7 @@ def _parse_table(title: str, columns: int) -> Table:
     row = _row_pattern(columns)
     rows: Rows = {}
     unused: set[str] = set()
-    for line in lines[start + 3:]:
+    for line in lines[start + 3 :]:
         if not line.strip():
             break
         if ranged := _RANGE.match(line):
@@ -133,9 +133,11 @@ def test_reschedule_validity_for_every_code_country_and_type(
     for code, (_desc, default, heavy, recurring) in rows.items():
         for country in countries:
             for service_type, column in ((D, default), (H, heavy), (R, recurring)):
-                assert reschedule_code_valid(code, country=country, service_type=service_type) == (
-                    country in column
-                ), (code, country, service_type)
+                assert reschedule_code_valid(code, country=country, service_type=service_type) == (country in column), (
+                    code,
+                    country,
+                    service_type,
+                )
 
 
 @pytest.mark.parametrize(

@@ -88,9 +88,7 @@ def test_parse_utc_strict_unparseable_message(text: str) -> None:
     assert (item.code, item.message) == ("InvalidInput", f"Failed to parse ISO8601 input: {text}")
 
 
-@pytest.mark.parametrize(
-    "text", ["2021-01-01T10:00:00.000+05:30", "2021-01-01T10:00:00", "2021-01-01T05:00:00-05:00"]
-)
+@pytest.mark.parametrize("text", ["2021-01-01T10:00:00.000+05:30", "2021-01-01T10:00:00", "2021-01-01T05:00:00-05:00"])
 def test_parse_utc_strict_not_utc_message(text: str) -> None:
     with pytest.raises(Unprocessable) as info:
         parse_utc_strict(text)
@@ -99,8 +97,11 @@ def test_parse_utc_strict_not_utc_message(text: str) -> None:
 
 
 def test_sandbox_messages_verbatim() -> None:
-    with pytest.raises(Unprocessable, match=r"^InvalidInput: Failed to parse ISO8601 input: "
-                       r"2021-01-01T10-00:00\.000Z$"):
+    with pytest.raises(
+        Unprocessable,
+        match=r"^InvalidInput: Failed to parse ISO8601 input: "
+        r"2021-01-01T10-00:00\.000Z$",
+    ):
         parse_utc_strict("2021-01-01T10-00:00.000Z")
     with pytest.raises(Unprocessable) as info:
         parse_utc_strict("2021-01-01T10:00:00.000+05:30")
@@ -122,8 +123,9 @@ def test_format_utc(instant: datetime, text: str) -> None:
     assert format_utc(instant) == text
 
 
-_offsets = st.builds(timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59),
-                                             max_value=timedelta(hours=23, minutes=59)))
+_offsets = st.builds(
+    timezone, st.timedeltas(min_value=timedelta(hours=-23, minutes=-59), max_value=timedelta(hours=23, minutes=59))
+)
 # One day of margin either end so the instant stays representable once converted to UTC.
 _aware = st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=_offsets)
 
