@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 from sqlalchemy import create_engine, text
 
 from sp_services.api.app import create_app
@@ -82,7 +83,9 @@ class Server:
         self._thread.join(timeout=10)
 
 
-def start_server(db: Database, data_dir: Path, **overrides: Any) -> Server:
+def start_server(
+    db: Database, data_dir: Path, configure: Callable[[FastAPI], None] | None = None, **overrides: Any
+) -> Server:
     """Serve a fresh app over real HTTP on a free local port, in a thread."""
     port = free_port()
     settings = Settings(
@@ -95,6 +98,8 @@ def start_server(db: Database, data_dir: Path, **overrides: Any) -> Server:
     )
     clock = Clock()
     app = create_app(settings, db=db, clock=clock)
+    if configure is not None:
+        configure(app)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from sp_services.domain.enums import JobStatus
 from tests.support import Server, World, make_world, start_server
@@ -229,3 +230,24 @@ def test_unreachable_redis_is_503_not_500(world: World, tmp_path: Path) -> None:
         srv.stop()
     assert r.status_code == 503
     assert r.json()["errors"][0]["code"] == "ServiceUnavailable"
+
+
+def test_unexpected_error_is_500_with_body_and_request_id(server: Server, tmp_path: Path) -> None:
+    def add_broken_route(app: FastAPI) -> None:
+        @app.get("/boom")
+        def boom() -> None:
+            raise RuntimeError("secret internals")
+
+    srv = start_server(server.db, tmp_path, configure=add_broken_route)
+    try:
+        r = httpx.get(f"{srv.url}/boom")
+    finally:
+        srv.stop()
+    assert r.status_code == 500
+    assert r.json() == {
+        "errors": [
+            {"code": "InternalFailure", "message": "We encountered an internal error. Please try again.", "details": ""}
+        ]
+    }
+    assert "secret" not in r.text
+    assert len(r.headers["x-amzn-requestid"]) == 36

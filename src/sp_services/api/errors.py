@@ -67,7 +67,8 @@ def status_of(error: ServiceError) -> int:
 
 
 def install(app: FastAPI) -> None:
-    """Register the handlers: domain errors, FastAPI's validation (remapped to 400), HTTP errors, crashes."""
+    """Register the handlers: domain errors, FastAPI's validation (remapped to 400), HTTP errors, and
+    unavailable backing services. Crashes are caught by the platform middleware (500 with a request id)."""
 
     @app.exception_handler(ServiceError)
     async def _service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -94,8 +95,3 @@ def install(app: FastAPI) -> None:
         # The database or Redis is unreachable or locked past its timeout: retryable, not a crash.
         log.warning("backing service unavailable: %s", exc)
         return http_error(503)
-
-    @app.exception_handler(Exception)
-    async def _crash(_request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return http_error(500)

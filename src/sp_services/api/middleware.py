@@ -4,6 +4,7 @@ request ids, the rate-limit header, the body size limit (413) and the JSON conte
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -16,6 +17,8 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("sp_services.api")
 
 RATE_LIMITED_STATUSES = {200, 204, 400, 404}
 JSON_TYPES = ("application/json",)
@@ -85,7 +88,20 @@ class PlatformMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send_with_headers)
+        started = False
+
+        async def send_tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, replay, send_tracking)
+        except Exception:
+            # Last line of defence: an unexpected error still gets the SP-API body and a request id.
+            log.exception("unhandled error in request %s", request_id)
+            if not started:
+                await self._reject(send_with_headers, 500)
 
     @staticmethod
     async def _reject(send: Send, status: int) -> None:
@@ -93,6 +109,7 @@ class PlatformMiddleware:
             413: ("RequestEntityTooLarge", "The request size exceeded the maximum accepted size."),
             415: ("UnsupportedMediaType", "The request payload is in an unsupported format."),
             400: ("InvalidInput", "Missing or invalid request parameters: [Content-Length]"),
+            500: ("InternalFailure", "We encountered an internal error. Please try again."),
         }[status]
         payload = json.dumps(error_body([ErrorItem(code, message, "")])).encode()
         await send(
