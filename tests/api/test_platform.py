@@ -177,6 +177,21 @@ class TestEnvelope:
         assert r.status_code == 413
         assert self._status(world, job_id) == "PENDING_SCHEDULE"
 
+    def test_chunked_get_body_is_bounded_too(self, world: World) -> None:
+        def chunks():  # type: ignore[no-untyped-def]
+            for _ in range(300):
+                yield b" " * 4096
+
+        with world.client() as c:
+            r = c.request(
+                "GET",
+                "/service/v1/serviceJobs",
+                params={"marketplaceIds": "ATVPDKIKX0DER"},
+                content=chunks(),
+                headers={"content-type": "application/json"},
+            )
+        assert r.status_code == 413
+
     def test_unsupported_media_type(self, world: World) -> None:
         (job_id,) = world.job()
         with world.client() as c:

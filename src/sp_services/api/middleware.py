@@ -58,7 +58,11 @@ class PlatformMiddleware:
 
         chunks: list[bytes] = []
         size = 0
-        more = scope["method"] not in ("GET", "HEAD", "DELETE", "OPTIONS") or declared not in (None, "0")
+        more = (
+            scope["method"] not in ("GET", "HEAD", "DELETE", "OPTIONS")
+            or declared not in (None, "0")
+            or "transfer-encoding" in headers
+        )
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
