@@ -225,6 +225,12 @@ def demo_or_empty(db: Database) -> bool:
 def load_demo(db: Database, *, operator_key: str, now: datetime | None = None) -> dict[str, Any]:
     """Create the demo world once; return its credentials and ids (the same on every call)."""
     now = now or datetime.now(UTC)
+    info = _load(db, operator_key=operator_key, now=now)
+    db.analyze()
+    return info
+
+
+def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
     with db.transaction() as session:
         existing = session.get(t.KeyValue, DEMO_KEY)
         if existing is not None:

@@ -69,5 +69,15 @@ class Database:
         finally:
             session.close()
 
+    def analyze(self) -> None:
+        """Refresh the planner's statistics after a bulk load: on a fresh PostgreSQL table the planner
+        otherwise guesses "tiny" and picks nested seq-scans (seconds instead of milliseconds)."""
+        with self.engine.connect() as conn:
+            if is_sqlite(self.url):
+                conn.exec_driver_sql("ANALYZE")
+                conn.commit()
+            else:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+
     def dispose(self) -> None:
         self.engine.dispose()
