@@ -11,6 +11,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,8 +20,11 @@ from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, JobStatus, ServiceLocationType, ServiceType
 from sp_services.domain.jobs import payment
 from sp_services.domain.marketplaces import US
+from sp_services.domain.recurrence import Availability, Recurrence
+from sp_services.domain.resources import ReservationType
 from sp_services.persistence import tables as t
 from sp_services.persistence.db import Database
+from sp_services.services import capacity
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as op
 
@@ -214,6 +218,64 @@ def _seller(
     }
 
 
+def _local(now: datetime, tz: str, days: int, hour: int, minute: int = 0) -> datetime:
+    """``days`` from today at hour:minute, store-local."""
+    day = now.astimezone(ZoneInfo(tz)).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(tz))
+
+
+def _publish_capacity(session: Session, seller: dict[str, Any], *, now: datetime) -> None:
+    """Schedules that make slots interesting: weekday crews with a lunch break in Seattle, a weekend-only
+    Brooklyn store, technician hours, and one technician's vacation next week."""
+    seattle, brooklyn = seller["store_ids"]
+    west, east = "America/Los_Angeles", "America/New_York"
+    horizon = now + timedelta(days=120)
+    weekdays, weekend = frozenset(range(5)), frozenset({5, 6})
+
+    def daily(
+        tz: str, start: tuple[int, int], end: tuple[int, int], days: frozenset[int], capacity: int
+    ) -> Availability:
+        return Availability(
+            _local(now, tz, -14, *start), _local(now, tz, -14, *end), capacity, Recurrence(horizon, days, frozenset())
+        )
+
+    def publish(resource_id: str, records: list[Availability]) -> None:
+        capacity.update_schedule(
+            session, seller_id=seller["seller_id"], resource_id=resource_id, marketplace_id=US, records=records, now=now
+        )
+
+    publish(seattle, [daily(west, (8, 0), (18, 0), weekdays, 3), daily(west, (9, 0), (13, 0), frozenset({5}), 1)])
+    publish(brooklyn, [daily(east, (10, 0), (16, 0), weekend, 2)])
+    for tech_id in seller["technician_ids"]:
+        publish(tech_id, [daily(west, (8, 0), (17, 0), weekdays, 1)])
+    capacity.create_reservation(
+        session,
+        seller_id=seller["seller_id"],
+        resource_id=seattle,
+        marketplace_id=US,
+        type=ReservationType.BREAK,
+        availability=daily(west, (12, 0), (13, 0), weekdays, 1),
+        now=now,
+    )
+    # A reservation must fit AVAILABLE at every minute, so a vacation covers working hours: next
+    # Monday to Wednesday, for the one technician who is never assigned in the demo.
+    monday = 7 - now.astimezone(ZoneInfo(west)).weekday()
+    capacity.create_reservation(
+        session,
+        seller_id=seller["seller_id"],
+        resource_id=seller["technician_ids"][-1],
+        marketplace_id=US,
+        type=ReservationType.VACATION,
+        availability=Availability(
+            _local(now, west, monday, 8),
+            _local(now, west, monday, 17),
+            1,
+            Recurrence(_local(now, west, monday + 2, 8), frozenset(), frozenset()),
+        ),
+        now=now,
+    )
+
+
 def demo_or_empty(db: Database) -> bool:
     """True when the database holds the demo data or no sellers at all."""
     with db.transaction(write=False) as session:
@@ -272,6 +334,7 @@ def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
             jobs=12,
             order_prefix=222,
         )
+        _publish_capacity(session, main, now=now)
         no_role = op.create_application(
             session, name="Reporting app (no Professional Services role)", roles=["Inventory"], now=now
         )

@@ -217,3 +217,38 @@ class KeyValue(Base):
     __tablename__ = "key_values"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class ScheduleRecord(Base):
+    """One availability record of a resource's schedule; ``position`` keeps the request order,
+    which decides overrides (a later record wins where records overlap)."""
+
+    __tablename__ = "schedule_records"
+    __table_args__ = (Index("ix_schedule_records_resource", "resource_id", "position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resource_id: Mapped[str] = mapped_column(String(100))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    position: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    recurrence_end: Mapped[datetime | None]
+    days_of_week: Mapped[list[Any]] = mapped_column(JSON)
+    days_of_month: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class Reservation(Base):
+    __tablename__ = "reservations"
+    __table_args__ = (Index("ix_reservations_resource", "resource_id", "start_time"),)
+    reservation_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(100))
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    type: Mapped[str] = mapped_column(String(16))
+    start_time: Mapped[datetime]
+    end_time: Mapped[datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    recurrence_end: Mapped[datetime | None]
+    days_of_week: Mapped[list[Any]] = mapped_column(JSON)
+    days_of_month: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]

@@ -1,0 +1,199 @@
+"""Resource capacity: updateSchedule, getRangeSlotCapacity, getFixedSlotCapacity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from sp_services.api.availability import availability_wire, parse_availability
+from sp_services.api.context import AppContext, caller, context
+from sp_services.api.params import Params, json_body
+from sp_services.domain import ids
+from sp_services.domain.capacity import from_minute
+from sp_services.domain.catalog import Principal
+from sp_services.domain.errors import InvalidInput
+from sp_services.domain.resources import CapacityType
+from sp_services.domain.times import format_utc_seconds, parse_iso
+from sp_services.services import capacity as service
+from sp_services.services import capacity_reports as reports
+
+router = APIRouter(prefix="/service/v1", tags=["service"])
+
+OVERRIDE_WARNING = {
+    "code": "ScheduleOverride",
+    "message": "This AvailabilityRecord will override the current schedule as the time-ranges overlap",
+}
+
+
+def marketplace_of(p: Params) -> str:
+    """The one marketplace id of a capacity request (query, or the JSON body as a fallback)."""
+    values = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
+    p.check()
+    return values[0]
+
+
+@router.put("/serviceResources/{resourceId}/schedules", operation_id="updateSchedule")
+async def update_schedule(
+    request: Request,
+    resourceId: str,
+    principal: Principal = Depends(caller("updateSchedule")),
+    ctx: AppContext = Depends(context),
+) -> Any:
+    body = await json_body(request)
+    if not ids.RESOURCE_ID.match(resourceId):
+        raise InvalidInput.params(["resourceId"])
+    marketplace_id = marketplace_of(Params(request, body, body_fallbacks=("marketplaceIds",)))
+    raw = body.get("schedules") if isinstance(body, dict) else None
+    if not isinstance(raw, list) or not raw:
+        raise InvalidInput.params(["schedule"], "schedules must be a non-empty list of availability records.")
+    if len(raw) > 1000:
+        raise InvalidInput.params(["schedule"], "At most 1000 availability records.")
+    records = [parse_availability(r, f"schedules[{i}]") for i, r in enumerate(raw)]
+    overridden = await ctx.run(
+        lambda s, now: service.update_schedule(
+            s,
+            seller_id=principal.seller_id,
+            resource_id=resourceId,
+            marketplace_id=marketplace_id,
+            records=records,
+            now=now,
+        )
+    )
+    if not overridden:
+        return {}
+    return {
+        "payload": [{"availability": availability_wire(records[i]), "warnings": [OVERRIDE_WARNING]} for i in overridden]
+    }
+
+
+def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool) -> dict[str, Any]:
+    """Parse a capacity query body with the reports' own error wording."""
+    if not ids.RESOURCE_ID.match(resource_id):
+        raise reports.report_error("Missing or invalid request parameters: [resourceId]")
+    p = Params(request, body, body_fallbacks=("marketplaceIds", "nextPageToken"))
+    try:
+        marketplace_id = marketplace_of(p)
+    except InvalidInput:
+        raise reports.report_error("Missing or invalid request parameters: [marketplaceIds]") from None
+    token = p.string("nextPageToken", max_length=2000)
+    query = body if isinstance(body, dict) else {}
+    raw_start, raw_end = query.get("startDateTime"), query.get("endDateTime")
+    if raw_start is None or raw_end is None:
+        raise reports.report_error("startDateTime or endDateTime are not present")
+    start = parse_iso(raw_start) if isinstance(raw_start, str) else None
+    if start is None:
+        raise reports.report_error("startDateTime is not a valid ISO date/time object")
+    end = parse_iso(raw_end) if isinstance(raw_end, str) else None
+    if end is None:
+        raise reports.report_error("endDateTime is not a valid ISO date/time object")
+    if end[0] <= start[0]:
+        raise reports.report_error("endDateTime should be after Start Time")
+    raw_types = query.get("capacityTypes") or [t.value for t in CapacityType]
+    if not isinstance(raw_types, list) or any(t not in CapacityType.__members__.values() for t in raw_types):
+        raise reports.report_error("capacityTypes is not valid")
+    parsed: dict[str, Any] = {
+        "marketplace_id": marketplace_id,
+        "page_token": token,
+        "start": start[0],
+        "end": end[0],
+        "types": [CapacityType(t) for t in dict.fromkeys(raw_types)],
+    }
+    if fixed:
+        duration = query.get("slotDuration", 5)
+        if (
+            isinstance(duration, bool)
+            or not isinstance(duration, int | float)
+            or duration != int(duration)
+            or not 5 <= duration <= 360
+            or int(duration) % 5
+        ):
+            raise reports.report_error(
+                "Slot duration is not valid, it should be a multiple of 5 and within allowed range."
+            )
+        parsed["slot_duration"] = int(duration)
+    return parsed
+
+
+@router.post("/serviceResources/{resourceId}/capacity/range", operation_id="getRangeSlotCapacity")
+async def get_range_slot_capacity(
+    request: Request,
+    resourceId: str,
+    principal: Principal = Depends(caller("getRangeSlotCapacity")),
+    ctx: AppContext = Depends(context),
+) -> Any:
+    q = _report_query(request, await json_body(request), resourceId, fixed=False)
+    report = await ctx.run(
+        lambda s, _now: reports.range_capacity(
+            s,
+            seller_id=principal.seller_id,
+            resource_id=resourceId,
+            marketplace_id=q["marketplace_id"],
+            types=q["types"],
+            start=q["start"],
+            end=q["end"],
+            page_token=q["page_token"],
+            secret=ctx.settings.resolved_secret_key,
+        ),
+        write=False,
+    )
+    body: dict[str, Any] = {"resourceId": report.resource_id}
+    if report.next_token:
+        body["nextPageToken"] = report.next_token
+    body["capacities"] = [
+        {
+            "capacityType": kind.value,
+            "slots": [
+                {
+                    "startDateTime": format_utc_seconds(from_minute(s)),
+                    "endDateTime": format_utc_seconds(from_minute(e)),
+                    "capacity": v,
+                }
+                for s, e, v in runs
+            ],
+        }
+        for kind, runs in report.capacities
+    ]
+    return JSONResponse(body)
+
+
+_FIXED_FIELDS = {
+    CapacityType.SCHEDULED: ("scheduledCapacity", 1),
+    CapacityType.AVAILABLE: ("availableCapacity", 2),
+    CapacityType.RESERVED: ("reservedCapacity", 3),
+    CapacityType.ENCUMBERED: ("encumberedCapacity", 4),
+}
+
+
+@router.post("/serviceResources/{resourceId}/capacity/fixed", operation_id="getFixedSlotCapacity")
+async def get_fixed_slot_capacity(
+    request: Request,
+    resourceId: str,
+    principal: Principal = Depends(caller("getFixedSlotCapacity")),
+    ctx: AppContext = Depends(context),
+) -> Any:
+    q = _report_query(request, await json_body(request), resourceId, fixed=True)
+    report = await ctx.run(
+        lambda s, _now: reports.fixed_capacity(
+            s,
+            seller_id=principal.seller_id,
+            resource_id=resourceId,
+            marketplace_id=q["marketplace_id"],
+            slot_duration=q["slot_duration"],
+            start=q["start"],
+            end=q["end"],
+            page_token=q["page_token"],
+            secret=ctx.settings.resolved_secret_key,
+        ),
+        write=False,
+    )
+    fields = [_FIXED_FIELDS[k] for k in q["types"]]
+    body: dict[str, Any] = {"resourceId": report.resource_id, "slotDuration": report.slot_duration}
+    if report.next_token:
+        body["nextPageToken"] = report.next_token
+    body["capacities"] = [
+        {"startDateTime": format_utc_seconds(from_minute(b[0])), **{name: b[i] for name, i in fields}}
+        for b in report.buckets
+    ]
+    return JSONResponse(body)

@@ -1,0 +1,171 @@
+"""Schedules, reservations and the appointments that encumber resources, read in batches."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, or_, select
+
+from sp_services.domain.capacity import to_minute
+from sp_services.domain.enums import AppointmentStatus
+from sp_services.domain.recurrence import Availability, Recurrence
+from sp_services.domain.resources import Reservation, ReservationType, Resource, ResourceKind
+from sp_services.persistence import tables as t
+
+from .base import Repository
+
+# No appointment or occurrence lasts longer than this; it bounds look-behind when windowing.
+MAX_SPAN = timedelta(days=2)
+
+
+def _recurrence(end: datetime | None, dow: list[int], dom: list[int]) -> Recurrence | None:
+    return None if end is None else Recurrence(end, frozenset(dow), frozenset(dom))
+
+
+def _availability_columns(a: Availability) -> dict[str, object]:
+    r = a.recurrence
+    return {
+        "start_time": a.start,
+        "end_time": a.end,
+        "capacity": a.capacity,
+        "recurrence_end": r.end if r else None,
+        "days_of_week": sorted(r.days_of_week) if r else [],
+        "days_of_month": sorted(r.days_of_month) if r else [],
+    }
+
+
+def _reservation(row: t.Reservation) -> Reservation:
+    return Reservation(
+        reservation_id=row.reservation_id,
+        resource_id=row.resource_id,
+        seller_id=row.seller_id,
+        type=ReservationType(row.type),
+        availability=Availability(
+            row.start_time,
+            row.end_time,
+            row.capacity,
+            _recurrence(row.recurrence_end, row.days_of_week, row.days_of_month),
+        ),
+    )
+
+
+class CapacityRepository(Repository):
+    # ---- resources ----------------------------------------------------------------------------
+    def resource(self, resource_id: str, *, for_update: bool = False) -> Resource | None:
+        """The store or technician with this id. ``for_update`` locks its row until commit, which
+        serialises every capacity-changing request on that resource (PostgreSQL; SQLite writers are
+        serialised by BEGIN IMMEDIATE)."""
+        store_stmt = select(t.Store).where(t.Store.store_id == resource_id)
+        store = self.session.scalar(store_stmt.with_for_update() if for_update else store_stmt)
+        if store is not None:
+            return Resource(
+                store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,)
+            )
+        tech_stmt = select(t.Technician).where(t.Technician.technician_id == resource_id)
+        tech = self.session.scalar(tech_stmt.with_for_update() if for_update else tech_stmt)
+        if tech is None:
+            return None
+        stores = (
+            self.session.scalars(select(t.Store).where(t.Store.store_id.in_(tech.store_ids))).all()
+            if tech.store_ids
+            else []
+        )
+        timezone = stores[0].timezone if stores else "UTC"
+        markets = tuple(dict.fromkeys(s.marketplace_id for s in stores))
+        return Resource(tech.technician_id, tech.seller_id, ResourceKind.TECHNICIAN, timezone, markets)
+
+    # ---- schedules ----------------------------------------------------------------------------
+    def replace_schedule(
+        self, resource_id: str, seller_id: str, records: Sequence[Availability], *, now: datetime
+    ) -> None:
+        self.session.execute(delete(t.ScheduleRecord).where(t.ScheduleRecord.resource_id == resource_id))
+        self.session.add_all(
+            t.ScheduleRecord(
+                resource_id=resource_id, seller_id=seller_id, position=i, created_at=now, **_availability_columns(a)
+            )
+            for i, a in enumerate(records)
+        )
+        self.session.flush()
+
+    def schedules(self, resource_ids: Sequence[str]) -> dict[str, list[Availability]]:
+        """Every resource's schedule records in their override order (one query for all)."""
+        result: dict[str, list[Availability]] = defaultdict(list)
+        rows = self.session.scalars(
+            select(t.ScheduleRecord)
+            .where(t.ScheduleRecord.resource_id.in_(resource_ids))
+            .order_by(t.ScheduleRecord.resource_id, t.ScheduleRecord.position)
+        )
+        for r in rows:
+            result[r.resource_id].append(
+                Availability(
+                    r.start_time, r.end_time, r.capacity, _recurrence(r.recurrence_end, r.days_of_week, r.days_of_month)
+                )
+            )
+        return result
+
+    # ---- reservations -------------------------------------------------------------------------
+    def add_reservation(self, reservation: Reservation, *, now: datetime) -> None:
+        self.session.add(
+            t.Reservation(
+                reservation_id=reservation.reservation_id,
+                resource_id=reservation.resource_id,
+                seller_id=reservation.seller_id,
+                type=reservation.type.value,
+                created_at=now,
+                **_availability_columns(reservation.availability),
+            )
+        )
+        self.session.flush()
+
+    def get_reservation(self, reservation_id: str) -> Reservation | None:
+        row = self.session.get(t.Reservation, reservation_id)
+        return None if row is None else _reservation(row)
+
+    def delete_reservation(self, reservation_id: str) -> None:
+        self.session.execute(delete(t.Reservation).where(t.Reservation.reservation_id == reservation_id))
+
+    def reservations(
+        self, resource_ids: Sequence[str], window: tuple[datetime, datetime]
+    ) -> dict[str, list[Reservation]]:
+        """Reservations that can touch the window, per resource (one query for all)."""
+        start, end = window
+        R = t.Reservation
+        rows = self.session.scalars(
+            select(R).where(
+                R.resource_id.in_(resource_ids),
+                R.start_time < end,
+                or_(R.end_time > start, and_(R.recurrence_end.is_not(None), R.recurrence_end >= start - MAX_SPAN)),
+            )
+        )
+        result: dict[str, list[Reservation]] = defaultdict(list)
+        for row in rows:
+            result[row.resource_id].append(_reservation(row))
+        return result
+
+    # ---- encumbrance --------------------------------------------------------------------------
+    def encumbrances(
+        self, resource_ids: Sequence[str], window: tuple[datetime, datetime]
+    ) -> dict[str, list[tuple[int, int, int]]]:
+        """ACTIVE appointments as (start, end, 1) minute intervals: on their job's store resource,
+        and on each assigned technician resource (two queries for any number of resources)."""
+        start, end = window
+        A, J, AT = t.AppointmentRow, t.ServiceJob, t.AppointmentTechnician
+        live = (A.status == AppointmentStatus.ACTIVE.value, A.start_time < end, A.start_time > start - MAX_SPAN)
+        result: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for store_id, begin, minutes in self.session.execute(
+            select(J.store_id, A.start_time, A.duration_minutes)
+            .join(J, J.service_job_id == A.service_job_id)
+            .where(J.store_id.in_(resource_ids), *live)
+        ):
+            m = to_minute(begin)
+            result[store_id].append((m, m + minutes, 1))
+        for tech_id, begin, minutes in self.session.execute(
+            select(AT.technician_id, A.start_time, A.duration_minutes)
+            .join(A, A.appointment_id == AT.appointment_id)
+            .where(AT.technician_id.in_(resource_ids), *live)
+        ):
+            m = to_minute(begin)
+            result[tech_id].append((m, m + minutes, 1))
+        return result

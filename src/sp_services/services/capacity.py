@@ -1,0 +1,238 @@
+"""Capacity use cases: schedules, reservations, capacity reports (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import operator
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from sp_services.domain.capacity import (
+    Run,
+    combine,
+    from_minute,
+    minimum,
+    overlapping_records,
+    scheduled_runs,
+    sum_runs,
+    to_minute,
+)
+from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, NotFound
+from sp_services.domain.marketplaces import marketplace
+from sp_services.domain.recurrence import Availability, occurrences
+from sp_services.domain.resources import Reservation, ReservationType, Resource
+from sp_services.persistence.repositories.capacity import MAX_SPAN, CapacityRepository
+
+UNAUTHORIZED = "Not authorized to access this resource. Please check your input again."
+
+
+@dataclass(frozen=True)
+class CapacityView:
+    """The four capacity step functions of one resource over one window (minutes, half-open)."""
+
+    window: tuple[int, int]
+    scheduled: list[Run]
+    reserved: list[Run]
+    encumbered: list[Run]
+    available: list[Run]
+
+
+def load_resource(
+    session: Session, *, seller_id: str, resource_id: str, marketplace_id: str, for_update: bool = False
+) -> Resource:
+    """The caller's resource in this marketplace, or the model's answers (400 unknown, 403 foreign)."""
+    resource = CapacityRepository(session).resource(resource_id, for_update=for_update)
+    if resource is None:
+        raise InvalidInput(ErrorItem("InvalidInput", "Invalid request parameters: [resourceId]", ""))
+    if resource.seller_id != seller_id:
+        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+    if marketplace_id not in resource.marketplace_ids:
+        raise InvalidInput.params(["marketplaceIds"], "The resource does not operate in this marketplace.")
+    return resource
+
+
+def capacity_views(session: Session, resources: Sequence[Resource], window: tuple[int, int]) -> dict[str, CapacityView]:
+    """Capacity of many resources over one window, with three queries in all (not one per resource)."""
+    repo = CapacityRepository(session)
+    ids = [r.resource_id for r in resources]
+    dt_window = (from_minute(window[0]), from_minute(window[1]))
+    schedules = repo.schedules(ids)
+    reservations = repo.reservations(ids, dt_window)
+    encumbrances = repo.encumbrances(ids, dt_window)
+    views: dict[str, CapacityView] = {}
+    for resource in resources:
+        tz = ZoneInfo(resource.timezone)
+        rid = resource.resource_id
+        scheduled = scheduled_runs(schedules.get(rid, []), tz=tz, window=window)
+        reserved = sum_runs(
+            (
+                (s, e, res.availability.capacity)
+                for res in reservations.get(rid, [])
+                for s, e in occurrences(res.availability, tz=tz, window=window)
+            ),
+            window=window,
+        )
+        encumbered = sum_runs(encumbrances.get(rid, []), window=window)
+        available = combine(combine(scheduled, reserved, operator.sub), encumbered, operator.sub)
+        views[rid] = CapacityView(window, scheduled, reserved, encumbered, available)
+    return views
+
+
+def has_schedule(session: Session, resource_id: str) -> bool:
+    return bool(CapacityRepository(session).schedules([resource_id]).get(resource_id))
+
+
+# ---- schedules ---------------------------------------------------------------------------------
+
+
+def _span(records: Sequence[Availability]) -> tuple[int, int]:
+    """A window holding every occurrence of the records."""
+    start = min(to_minute(a.start) for a in records)
+    end = max(to_minute(a.recurrence.end if a.recurrence else a.end) for a in records)
+    return start, end + int(MAX_SPAN.total_seconds() // 60)
+
+
+def min_slot_minutes(marketplace_id: str) -> int:
+    """The shortest schedule record a marketplace accepts (use-case guide: 5 US, 30 UK/DE)."""
+    market = marketplace(marketplace_id)
+    return market.min_slot_minutes if market else 30
+
+
+def validate_records(records: Sequence[Availability], *, min_slot: int, field: str) -> None:
+    """The model's and the guide's rules for availability records, as one 400 naming each bad record."""
+    bad: list[str] = []
+    notes: list[str] = []
+    for i, a in enumerate(records):
+        name = f"{field}[{i}]" if field == "schedules" else field
+        if a.end <= a.start:
+            bad.append(name)
+            notes.append(f"{name}: endTime must be after startTime")
+        elif a.end - a.start < timedelta(minutes=min_slot):
+            bad.append(name)
+            notes.append(f"{name}: shorter than the marketplace's minimum slot of {min_slot} minutes")
+        elif a.capacity < 1:
+            bad.append(name)
+            notes.append(f"{name}: capacity must be at least 1")
+        elif a.recurrence is not None and a.recurrence.end < a.start:
+            bad.append(name)
+            notes.append(f"{name}: recurrence endTime must not be before startTime")
+    if bad:
+        raise InvalidInput.params(bad, "; ".join(notes))
+
+
+def update_schedule(
+    session: Session,
+    *,
+    seller_id: str,
+    resource_id: str,
+    marketplace_id: str,
+    records: Sequence[Availability],
+    now: datetime,
+) -> list[int]:
+    """Replace the resource's schedule; return the indices of records that override earlier ones."""
+    resource = load_resource(
+        session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
+    )
+    if not records:
+        raise InvalidInput.params(["schedule"], "A schedule needs at least one availability record.")
+    validate_records(records, min_slot=min_slot_minutes(marketplace_id), field="schedules")
+    CapacityRepository(session).replace_schedule(resource.resource_id, seller_id, records, now=now)
+    return overlapping_records(records, tz=ZoneInfo(resource.timezone), window=_span(records))
+
+
+# ---- reservations ------------------------------------------------------------------------------
+
+
+def _check_fits(session: Session, resource: Resource, availability: Availability) -> None:
+    """AVAILABLE must cover the reservation's capacity at every minute of every occurrence."""
+    window = _span([availability])
+    tz = ZoneInfo(resource.timezone)
+    view = capacity_views(session, [resource], window)[resource.resource_id]
+    for s, e in occurrences(availability, tz=tz, window=window):
+        if minimum(view.available, s, e) < availability.capacity:
+            raise InvalidInput(
+                ErrorItem(
+                    "InvalidInput",
+                    "Resource does not have sufficient available capacity for the reservation.",
+                    f"Available capacity between {from_minute(s).isoformat()} and {from_minute(e).isoformat()} "
+                    f"is below {availability.capacity}.",
+                )
+            )
+
+
+def create_reservation(
+    session: Session,
+    *,
+    seller_id: str,
+    resource_id: str,
+    marketplace_id: str,
+    type: ReservationType,
+    availability: Availability,
+    now: datetime,
+) -> Reservation:
+    resource = load_resource(
+        session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
+    )
+    validate_records([availability], min_slot=1, field="reservation")
+    _check_fits(session, resource, availability)
+    reservation = Reservation(str(uuid.uuid4()), resource.resource_id, seller_id, type, availability)
+    CapacityRepository(session).add_reservation(reservation, now=now)
+    return reservation
+
+
+def _load_reservation(session: Session, *, seller_id: str, reservation_id: str, missing: str) -> Reservation:
+    reservation = CapacityRepository(session).get_reservation(reservation_id)
+    if reservation is None:
+        raise NotFound(ErrorItem("InvalidInput", missing, ""))
+    if reservation.seller_id != seller_id:
+        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+    return reservation
+
+
+def update_reservation(
+    session: Session,
+    *,
+    seller_id: str,
+    reservation_id: str,
+    resource_id: str,
+    marketplace_id: str,
+    availability: Availability,
+    now: datetime,
+) -> Reservation:
+    """Move a reservation in time. The old reservation is gone afterwards; the moved one has a new id."""
+    old = _load_reservation(
+        session,
+        seller_id=seller_id,
+        reservation_id=reservation_id,
+        missing=f"Could not find reservation with ID: [{reservation_id}]",
+    )
+    if old.resource_id != resource_id:
+        raise InvalidInput.params(["resourceId"], "The reservation belongs to another resource.")
+    resource = load_resource(
+        session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
+    )
+    validate_records([availability], min_slot=1, field="reservation")
+    repo = CapacityRepository(session)
+    repo.delete_reservation(old.reservation_id)  # its own capacity must not block its move
+    _check_fits(session, resource, availability)
+    moved = Reservation(str(uuid.uuid4()), resource.resource_id, seller_id, old.type, availability)
+    repo.add_reservation(moved, now=now)
+    return moved
+
+
+def cancel_reservation(session: Session, *, seller_id: str, reservation_id: str, marketplace_id: str) -> None:
+    reservation = _load_reservation(
+        session, seller_id=seller_id, reservation_id=reservation_id, missing="Reservation does not exist"
+    )
+    load_resource(
+        session,
+        seller_id=seller_id,
+        resource_id=reservation.resource_id,
+        marketplace_id=marketplace_id,
+        for_update=True,
+    )
+    CapacityRepository(session).delete_reservation(reservation_id)

@@ -1,0 +1,163 @@
+"""Appointment slots: for an ASIN in a store, or for a job (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from sp_services.domain.capacity import Run, from_minute, sum_runs, to_minute
+from sp_services.domain.catalog import Store
+from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, unprocessable
+from sp_services.domain.jobs import TERMINAL
+from sp_services.domain.recurrence import Availability, Recurrence, occurrences
+from sp_services.domain.resources import Resource, ResourceKind
+from sp_services.domain.slots import appointment_slots, grid_starts
+from sp_services.domain.times import parse_iso
+from sp_services.persistence.repositories.catalog import CatalogRepository
+from sp_services.services.capacity import UNAUTHORIZED, capacity_views, has_schedule
+from sp_services.services.jobs import load_job
+
+MAX_RANGE = timedelta(days=90)
+# Stores without a published schedule take requests in these working hours, one at a time
+# (NON_REAL_TIME_SCHEDULING): Monday to Friday, 08:00-18:00 store-local.
+WORKING_HOURS = ((8, 0), (18, 0))
+WORKING_DAYS = frozenset(range(5))
+
+
+@dataclass(frozen=True)
+class SlotReport:
+    start: datetime
+    end: datetime
+    real_time: bool
+    slots: list[tuple[int, int, int]]
+
+
+@dataclass(frozen=True)
+class SlotMessages:
+    """The two operations word the same range errors differently (sandbox cases)."""
+
+    start_name: str
+    end_name: str
+
+
+ASIN_MESSAGES = SlotMessages("Range Start Time", "Range End Time")
+JOB_MESSAGES = SlotMessages("Start Time", "End Time")
+
+
+def _invalid(message: str, details: str = "") -> InvalidInput:
+    return InvalidInput(ErrorItem("InvalidInput", message, details))
+
+
+def resolve_window(
+    start: str | None, end: str | None, *, store: Store, now: datetime, messages: SlotMessages
+) -> tuple[datetime, datetime]:
+    """The requested window, or the store's default (now + notice … now + horizon)."""
+    parsed_start = parse_iso(start) if start is not None else None
+    parsed_end = parse_iso(end) if end is not None else None
+    if start is not None and parsed_start is None:
+        raise _invalid(f"{messages.start_name} is not a valid ISO date/time object")
+    if end is not None and parsed_end is None:
+        raise _invalid(f"{messages.end_name} is not a valid ISO date/time object")
+    if (parsed_start is None) != (parsed_end is None):
+        raise InvalidInput.params(["startTime", "endTime"], "startTime and endTime go together.")
+    if parsed_start is None or parsed_end is None:
+        begin = now + timedelta(minutes=store.minimum_notice_minutes)
+        return begin, now + timedelta(days=store.booking_horizon_days)
+    if parsed_end[0] <= parsed_start[0]:
+        raise _invalid(f"{messages.end_name} should be after {messages.start_name}")
+    if parsed_end[0] - parsed_start[0] > MAX_RANGE:
+        raise _invalid(f"{messages.end_name} is beyond the maximum range of 90 days", "endTime - startTime > 90 days")
+    return parsed_start[0], parsed_end[0]
+
+
+def _working_hours(store: Store, window: tuple[int, int]) -> list[Run]:
+    tz = ZoneInfo(store.timezone)
+    first = from_minute(window[0]).astimezone(tz) - timedelta(days=1)
+    (h1, m1), (h2, m2) = WORKING_HOURS
+    record = Availability(
+        first.replace(hour=h1, minute=m1, second=0, microsecond=0),
+        first.replace(hour=h2, minute=m2, second=0, microsecond=0),
+        1,
+        Recurrence(from_minute(window[1]) + timedelta(days=1), WORKING_DAYS, frozenset()),
+    )
+    return sum_runs(((s, e, 1) for s, e in occurrences(record, tz=tz, window=window)), window=window)
+
+
+def slots_for(
+    session: Session, *, store: Store, duration: int, start: datetime, end: datetime, now: datetime
+) -> SlotReport:
+    """Slots of ``duration`` minutes on the store's grid within [start, end), never before now + notice."""
+    earliest = to_minute(now) + store.minimum_notice_minutes + (1 if now.second or now.microsecond else 0)
+    first, last = max(to_minute(start), earliest), to_minute(end)
+    window = (min(first, last), last + duration)
+    tz = ZoneInfo(store.timezone)
+    starts = grid_starts((window[0], last), tz=tz, step_minutes=store.slot_step_minutes) if first < last else []
+    real_time = has_schedule(session, store.store_id)
+    if real_time:
+        resource = Resource(
+            store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,)
+        )
+        view = capacity_views(session, [resource], window)[store.store_id]
+        scheduled, available = view.scheduled, view.available
+    else:
+        scheduled = available = _working_hours(store, window)
+    return SlotReport(
+        start, end, real_time, appointment_slots(starts, duration, scheduled=scheduled, available=available)
+    )
+
+
+def _offering_duration(session: Session, *, seller_id: str, marketplace_id: str, asin: str) -> int:
+    offering = CatalogRepository(session).get_offering(seller_id, marketplace_id, asin)
+    if offering is None:
+        raise InvalidInput.params(["asin"], "No service offering for this ASIN in this marketplace.")
+    return offering.duration_minutes
+
+
+def slots_for_asin(
+    session: Session,
+    *,
+    seller_id: str,
+    asin: str,
+    store_id: str,
+    marketplace_id: str,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+) -> SlotReport:
+    """getAppointmentSlots."""
+    store = CatalogRepository(session).get_store(store_id)
+    if store is None:
+        raise InvalidInput.params(["storeId"], "Unknown store.")
+    if store.seller_id != seller_id:
+        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+    if store.marketplace_id != marketplace_id:
+        raise InvalidInput.params(["marketplaceIds"], "The store is in another marketplace.")
+    window = resolve_window(start, end, store=store, now=now, messages=ASIN_MESSAGES)
+    duration = _offering_duration(session, seller_id=seller_id, marketplace_id=marketplace_id, asin=asin)
+    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now)
+
+
+def slots_for_job(
+    session: Session,
+    *,
+    seller_id: str,
+    job_id: str,
+    marketplace_id: str,
+    start: str | None,
+    end: str | None,
+    now: datetime,
+) -> SlotReport:
+    """getAppointmmentSlotsByJobId: the job's store and scope of work."""
+    job = load_job(session, seller_id=seller_id, job_id=job_id, family="appointment")
+    if job.marketplace_id != marketplace_id:
+        raise InvalidInput.params(["marketplaceIds"], "The job is in another marketplace.")
+    if job.status in TERMINAL:
+        raise unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {job.status}")
+    store = CatalogRepository(session).get_store(job.store_id)
+    assert store is not None  # a job's store is a foreign key
+    window = resolve_window(start, end, store=store, now=now, messages=JOB_MESSAGES)
+    duration = _offering_duration(session, seller_id=seller_id, marketplace_id=marketplace_id, asin=job.asin)
+    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now)
