@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -75,12 +77,49 @@ class Server:
     db: Database
     clock: Clock
     settings: Settings
-    _server: uvicorn.Server
-    _thread: threading.Thread
+    _server: uvicorn.Server | None
+    _thread: threading.Thread | None
+    _process: subprocess.Popen[bytes] | None = None
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=20)
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+
+
+def start_process_server(db: Database, data_dir: Path, *, workers: int) -> Server:
+    """``sp-services serve --workers N`` in its own processes, sharing ``db`` with the test."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "SP_SERVICES_DATABASE_URL": db.url,
+        "SP_SERVICES_DATA_DIR": str(data_dir),
+        "SP_SERVICES_OPERATOR_KEY": OPERATOR_KEY,
+        "SP_SERVICES_SECRET_KEY": "test-secret",
+        "SP_SERVICES_RATE_LIMIT": "off",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sp_services.cli.main", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{url}/service/v1/serviceJobs", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("server process did not start") from None
+            time.sleep(0.2)
+    settings = Settings(data_dir=data_dir, database_url=db.url, public_url=url, operator_key=OPERATOR_KEY)
+    return Server(url, db, Clock(), settings, None, None, process)
 
 
 def start_server(
