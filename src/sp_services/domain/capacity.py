@@ -15,6 +15,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from .recurrence import Availability, occurrences
@@ -30,6 +31,7 @@ __all__ = [
     "from_minute",
     "maximum",
     "minimum",
+    "minute_text",
     "overlapping_records",
     "scheduled_runs",
     "sum_runs",
@@ -290,3 +292,16 @@ def fixed_buckets(
             strict=True,
         )
     )
+
+
+@lru_cache(maxsize=4096)
+def _day_text(day: int) -> str:
+    return from_minute(day * 1440).strftime("%Y-%m-%d")
+
+
+def minute_text(m: int) -> str:
+    """``YYYY-MM-DDTHH:MM:00Z`` for minute ``m``: reports format thousands of minutes, so the date
+    part is formatted once per day instead of building a datetime for every value."""
+    day, rest = divmod(m, 1440)
+    hours, minutes = divmod(rest, 60)
+    return f"{_day_text(day)}T{hours:02d}:{minutes:02d}:00Z"

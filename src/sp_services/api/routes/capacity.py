@@ -11,11 +11,11 @@ from sp_services.api.availability import availability_wire, parse_availability
 from sp_services.api.context import AppContext, caller, context
 from sp_services.api.params import Params, json_body
 from sp_services.domain import ids
-from sp_services.domain.capacity import from_minute
+from sp_services.domain.capacity import minute_text
 from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.resources import CapacityType
-from sp_services.domain.times import format_utc_seconds, parse_iso
+from sp_services.domain.times import parse_iso
 from sp_services.services import capacity as service
 from sp_services.services import capacity_reports as reports
 
@@ -146,8 +146,8 @@ async def get_range_slot_capacity(
             "capacityType": kind.value,
             "slots": [
                 {
-                    "startDateTime": format_utc_seconds(from_minute(s)),
-                    "endDateTime": format_utc_seconds(from_minute(e)),
+                    "startDateTime": minute_text(s),
+                    "endDateTime": minute_text(e),
                     "capacity": v,
                 }
                 for s, e, v in runs
@@ -193,7 +193,6 @@ async def get_fixed_slot_capacity(
     if report.next_token:
         body["nextPageToken"] = report.next_token
     body["capacities"] = [
-        {"startDateTime": format_utc_seconds(from_minute(b[0])), **{name: b[i] for name, i in fields}}
-        for b in report.buckets
+        {"startDateTime": minute_text(b[0]), **{name: b[i] for name, i in fields}} for b in report.buckets
     ]
     return JSONResponse(body)

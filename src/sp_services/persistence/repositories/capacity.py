@@ -92,17 +92,16 @@ class CapacityRepository(Repository):
     def schedules(self, resource_ids: Sequence[str]) -> dict[str, list[Availability]]:
         """Every resource's schedule records in their override order (one query for all)."""
         result: dict[str, list[Availability]] = defaultdict(list)
-        rows = self.session.scalars(
-            select(t.ScheduleRecord)
-            .where(t.ScheduleRecord.resource_id.in_(resource_ids))
-            .order_by(t.ScheduleRecord.resource_id, t.ScheduleRecord.position)
-        )
-        for r in rows:
-            result[r.resource_id].append(
-                Availability(
-                    r.start_time, r.end_time, r.capacity, _recurrence(r.recurrence_end, r.days_of_week, r.days_of_month)
-                )
+        S = t.ScheduleRecord
+        rows = self.session.execute(
+            select(
+                S.resource_id, S.start_time, S.end_time, S.capacity, S.recurrence_end, S.days_of_week, S.days_of_month
             )
+            .where(S.resource_id.in_(resource_ids))
+            .order_by(S.resource_id, S.position)
+        )
+        for resource_id, begin, finish, capacity, rec_end, dow, dom in rows:
+            result[resource_id].append(Availability(begin, finish, capacity, _recurrence(rec_end, dow, dom)))
         return result
 
     # ---- reservations -------------------------------------------------------------------------
@@ -132,16 +131,36 @@ class CapacityRepository(Repository):
         """Reservations that can touch the window, per resource (one query for all)."""
         start, end = window
         R = t.Reservation
-        rows = self.session.scalars(
-            select(R).where(
+        # Plain column rows, not ORM objects: this is the hot read of every slot and capacity query.
+        rows = self.session.execute(
+            select(
+                R.reservation_id,
+                R.resource_id,
+                R.seller_id,
+                R.type,
+                R.start_time,
+                R.end_time,
+                R.capacity,
+                R.recurrence_end,
+                R.days_of_week,
+                R.days_of_month,
+            ).where(
                 R.resource_id.in_(resource_ids),
                 R.start_time < end,
                 or_(R.end_time > start, and_(R.recurrence_end.is_not(None), R.recurrence_end >= start - MAX_SPAN)),
             )
         )
         result: dict[str, list[Reservation]] = defaultdict(list)
-        for row in rows:
-            result[row.resource_id].append(_reservation(row))
+        for rid, resource_id, seller_id, kind, begin, finish, capacity, rec_end, dow, dom in rows:
+            result[resource_id].append(
+                Reservation(
+                    rid,
+                    resource_id,
+                    seller_id,
+                    ReservationType(kind),
+                    Availability(begin, finish, capacity, _recurrence(rec_end, dow, dom)),
+                )
+            )
         return result
 
     # ---- encumbrance --------------------------------------------------------------------------
