@@ -77,7 +77,10 @@ def capacity_views(session: Session, resources: Sequence[Resource], window: tupl
             window=window,
         )
         encumbered = sum_runs(encumbrances.get(rid, []), window=window)
-        available = combine(combine(scheduled, reserved, operator.sub), encumbered, operator.sub)
+        available = scheduled
+        for taken in (reserved, encumbered):
+            if taken and (len(taken) > 1 or taken[0][2] != 0):  # usually nothing is taken in a window
+                available = combine(available, taken, operator.sub)
         views[rid] = CapacityView(window, scheduled, reserved, encumbered, available)
     return views
 
