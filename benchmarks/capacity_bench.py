@@ -63,7 +63,8 @@ def engine(schedule: list[Availability], reserved: list[Availability]) -> tuple[
         ((s, e, r.capacity) for r in reserved for s, e in occurrences(r, tz=TZ, window=window)), window=window
     )
     enc = sum_runs([], window=window)
-    avail = combine(combine(sched, res, operator.sub), enc, operator.sub)
+    # As services.capacity.capacity_views does: nothing is booked here, so only reservations subtract.
+    avail = combine(sched, res, operator.sub)
     starts = grid_starts((window[0], window[1] - DURATION), tz=TZ, step_minutes=STEP)
     slots = appointment_slots(starts, DURATION, scheduled=sched, available=avail)
     buckets = fixed_buckets(

@@ -122,16 +122,19 @@ def occurrences(record: Availability, *, tz: ZoneInfo, window: tuple[int, int]) 
     last = min(record.recurrence.end.astimezone(tz).date(), _utc_date(window[1]) + slack)
 
     out: list[tuple[int, int]] = []
-    day = first
-    while day <= last:
-        if record.recurrence.allows(day):
-            begin = datetime.combine(day, time_of_day)
-            starts_at = local_minute(begin, tz)
-            if starts_at is not None:
-                # The end is read with fold=0 like the start; an end inside a gap lands just after it.
-                ends_at = _wall_minute(begin + wall, tz)
-                if _overlaps(starts_at, ends_at, window):
-                    out.append((starts_at, ends_at))
-        day += timedelta(days=1)
+    dow, dom = record.recurrence.days_of_week, record.recurrence.days_of_month
+    every = not dow and not dom
+    # Walk day ordinals and build a date only for allowed days (this loop is the hot path when
+    # expanding many resources' schedules).
+    for ordinal in range(first.toordinal(), last.toordinal() + 1):
+        if not every and (ordinal - 1) % 7 not in dow and (not dom or date.fromordinal(ordinal).day not in dom):
+            continue
+        begin = datetime.combine(date.fromordinal(ordinal), time_of_day)
+        starts_at = local_minute(begin, tz)
+        if starts_at is not None:
+            # The end is read with fold=0 like the start; an end inside a gap lands just after it.
+            ends_at = _wall_minute(begin + wall, tz)
+            if _overlaps(starts_at, ends_at, window):
+                out.append((starts_at, ends_at))
     out.sort()
     return out
