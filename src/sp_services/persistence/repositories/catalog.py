@@ -6,11 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, ServiceLocationType, ServiceType
 from sp_services.persistence import tables as t
+
+from .base import Repository
 
 
 def _store(row: t.Store) -> Store:
@@ -56,10 +57,7 @@ def _offering(row: t.ServiceOffering) -> Offering:
     )
 
 
-class CatalogRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class CatalogRepository(Repository):
     def get_store(self, store_id: str) -> Store | None:
         row = self.session.get(t.Store, store_id)
         return None if row is None else _store(row)

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, select, tuple_, update
-from sqlalchemy.orm import Session
 
 from sp_services.domain.enums import (
     AppointmentStatus,
@@ -23,6 +22,8 @@ from sp_services.domain.jobs import Appointment, Job, TechnicianRef
 from sp_services.domain.paging import Cursor
 from sp_services.domain.times import format_utc, parse_iso
 from sp_services.persistence import tables as t
+
+from .base import Repository
 
 J = t.ServiceJob
 TAG_SKILL, TAG_PRODUCT_ORDER, TAG_TRACKING = "skill", "product_order", "tracking"
@@ -82,10 +83,7 @@ def _key_values(key: tuple[Any, ...], field: SortField) -> list[Any] | None:
     return [*key[:-2], parsed[0], key[-1]]
 
 
-class JobRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class JobRepository(Repository):
     # ---- writes -------------------------------------------------------------------------------
     def order_exists(self, service_order_id: str) -> bool:
         return self.session.get(t.ServiceOrder, service_order_id) is not None

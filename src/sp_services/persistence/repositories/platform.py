@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from sp_services.domain.catalog import Principal, Seller
 from sp_services.persistence import tables as t
 
+from .base import Repository
 
-class PlatformRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
 
+class PlatformRepository(Repository):
     # sellers
     def get_seller(self, seller_id: str) -> Seller | None:
         row = self.session.get(t.Seller, seller_id)
