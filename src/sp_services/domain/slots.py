@@ -7,6 +7,7 @@ on a fall-back day a repeated wall time is offered once (its first occurrence, `
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -89,11 +90,23 @@ def appointment_slots(
     """
     if duration <= 0:
         raise ValueError("duration must be positive")
-    spans = [(s, s + duration) for s in sorted(set(starts))]
+    if not scheduled:
+        return []
+    lo, hi = scheduled[0][0], scheduled[-1][1]
+    # Instead of a minimum per span, test each span against the few runs with nothing scheduled
+    # (nights, weekends): they are disjoint and sorted, so their ends are sorted too.
+    gaps = [(s, e) for s, e, v in scheduled if v <= 0]
+    gap_ends = [e for _, e in gaps]
+    spans = []
+    for s in sorted(set(starts)):
+        e = s + duration
+        if s < lo or e > hi:
+            continue
+        i = bisect_right(gap_ends, s)
+        if i == len(gaps) or gaps[i][0] >= e:
+            spans.append((s, e))
     out: list[tuple[int, int, int]] = []
-    for (s, e), lowest_scheduled, lowest_available in zip(
-        spans, _sliding_minima(scheduled, spans), _sliding_minima(available, spans), strict=True
-    ):
-        if lowest_scheduled is not None and lowest_scheduled > 0 and lowest_available is not None:
+    for (s, e), lowest_available in zip(spans, _sliding_minima(available, spans), strict=True):
+        if lowest_available is not None:
             out.append((s, e, max(0, lowest_available)))
     return out

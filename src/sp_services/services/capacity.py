@@ -35,6 +35,7 @@ class CapacityView:
     """The four capacity step functions of one resource over one window (minutes, half-open)."""
 
     window: tuple[int, int]
+    has_schedule: bool  # any schedule at all, even if none of it falls in this window
     scheduled: list[Run]
     reserved: list[Run]
     encumbered: list[Run]
@@ -81,12 +82,8 @@ def capacity_views(session: Session, resources: Sequence[Resource], window: tupl
         for taken in (reserved, encumbered):
             if taken and (len(taken) > 1 or taken[0][2] != 0):  # usually nothing is taken in a window
                 available = combine(available, taken, operator.sub)
-        views[rid] = CapacityView(window, scheduled, reserved, encumbered, available)
+        views[rid] = CapacityView(window, bool(schedules.get(rid)), scheduled, reserved, encumbered, available)
     return views
-
-
-def has_schedule(session: Session, resource_id: str) -> bool:
-    return bool(CapacityRepository(session).schedules([resource_id]).get(resource_id))
 
 
 # ---- schedules ---------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from sp_services.domain.resources import Resource, ResourceKind
 from sp_services.domain.slots import appointment_slots, grid_starts
 from sp_services.domain.times import parse_iso
 from sp_services.persistence.repositories.catalog import CatalogRepository
-from sp_services.services.capacity import UNAUTHORIZED, capacity_views, has_schedule
+from sp_services.services.capacity import UNAUTHORIZED, capacity_views
 from sp_services.services.jobs import load_job
 
 MAX_RANGE = timedelta(days=90)
@@ -95,12 +95,10 @@ def slots_for(
     window = (min(first, last), last + duration)
     tz = ZoneInfo(store.timezone)
     starts = grid_starts((window[0], last), tz=tz, step_minutes=store.slot_step_minutes) if first < last else []
-    real_time = has_schedule(session, store.store_id)
+    resource = Resource(store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,))
+    view = capacity_views(session, [resource], window)[store.store_id]
+    real_time = view.has_schedule
     if real_time:
-        resource = Resource(
-            store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,)
-        )
-        view = capacity_views(session, [resource], window)[store.store_id]
         scheduled, available = view.scheduled, view.available
     else:
         scheduled = available = _working_hours(store, window)
