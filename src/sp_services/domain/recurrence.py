@@ -77,11 +77,6 @@ class Recurrence:
     days_of_week: frozenset[int] = frozenset()  # 0 = Monday ... 6 = Sunday
     days_of_month: frozenset[int] = frozenset()  # 1..31
 
-    def allows(self, day: date) -> bool:
-        if not self.days_of_week and not self.days_of_month:
-            return True
-        return day.weekday() in self.days_of_week or day.day in self.days_of_month
-
 
 @dataclass(frozen=True)
 class Availability:

@@ -85,12 +85,6 @@ class CatalogRepository(Repository):
         row = self.session.get(t.Technician, technician_id)
         return None if row is None else _technician(row)
 
-    def technicians_of(self, seller_id: str) -> list[Technician]:
-        rows = self.session.scalars(
-            select(t.Technician).where(t.Technician.seller_id == seller_id).order_by(t.Technician.technician_id)
-        )
-        return [_technician(r) for r in rows]
-
     def add_technician(self, tech: Technician, *, now: datetime) -> None:
         self.session.add(
             t.Technician(
