@@ -472,3 +472,41 @@ def _dt(text: str) -> Any:
     parsed = parse_iso(text)
     assert parsed is not None
     return parsed[0]
+
+
+class TestBoundedWork:
+    def test_far_recurrences_stay_cheap(self, world: World) -> None:
+        """A recurrence to the year 9999 is a valid schedule and must not make the request crawl."""
+        import time
+
+        record = {
+            "startTime": f"{DAY}T09:00:00-05:00",
+            "endTime": f"{DAY}T17:00:00-05:00",
+            "recurrence": {"endTime": "9999-12-30T00:00:00Z", "daysOfWeek": ["MONDAY"]},
+        }
+        started = time.monotonic()
+        r = schedule(world, [record, {**record, "capacity": 2}])
+        assert r.status_code == 200
+        assert len(r.json()["payload"]) == 1
+        assert time.monotonic() - started < 30  # a bound on work, not a performance target
+
+    def test_reservation_reach_is_limited(self, world: World) -> None:
+        assert schedule(world, [nine_to_five(1)]).status_code == 200
+        with world.client() as c:
+            r = c.post(
+                "/service/v1/reservation",
+                params=MP,
+                json={
+                    "resourceId": world.store_id,
+                    "reservation": {
+                        "type": "BREAK",
+                        "availability": {
+                            "startTime": f"{DAY}T15:00:00Z",
+                            "endTime": f"{DAY}T15:30:00Z",
+                            "recurrence": {"endTime": "2032-03-04T00:00:00Z"},
+                        },
+                    },
+                },
+            )
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["message"] == "Missing or invalid request parameters: [reservation]"

@@ -89,11 +89,17 @@ def capacity_views(session: Session, resources: Sequence[Resource], window: tupl
 # ---- schedules ---------------------------------------------------------------------------------
 
 
+# A reservation may reach at most this far; schedule overlaps are looked for this far from the
+# earliest record. Both keep one request's work bounded (a recurrence may name the year 9999).
+MAX_HORIZON = timedelta(days=366)
+
+
 def _span(records: Sequence[Availability]) -> tuple[int, int]:
-    """A window holding every occurrence of the records."""
+    """A window holding every occurrence of the records (within MAX_HORIZON of the first start)."""
     start = min(to_minute(a.start) for a in records)
     end = max(to_minute(a.recurrence.end if a.recurrence else a.end) for a in records)
-    return start, end + int(MAX_SPAN.total_seconds() // 60)
+    limit = start + int(MAX_HORIZON.total_seconds() // 60)
+    return start, min(end, limit) + int(MAX_SPAN.total_seconds() // 60)
 
 
 def min_slot_minutes(marketplace_id: str) -> int:
@@ -102,7 +108,9 @@ def min_slot_minutes(marketplace_id: str) -> int:
     return market.min_slot_minutes if market else 30
 
 
-def validate_records(records: Sequence[Availability], *, min_slot: int, field: str) -> None:
+def validate_records(
+    records: Sequence[Availability], *, min_slot: int, field: str, horizon: timedelta | None = None
+) -> None:
     """The model's and the guide's rules for availability records, as one 400 naming each bad record."""
     bad: list[str] = []
     notes: list[str] = []
@@ -120,6 +128,9 @@ def validate_records(records: Sequence[Availability], *, min_slot: int, field: s
         elif a.recurrence is not None and a.recurrence.end < a.start:
             bad.append(name)
             notes.append(f"{name}: recurrence endTime must not be before startTime")
+        elif horizon is not None and (a.recurrence.end if a.recurrence else a.end) - a.start > horizon:
+            bad.append(name)
+            notes.append(f"{name}: may reach at most {horizon.days} days beyond its startTime")
     if bad:
         raise InvalidInput.params(bad, "; ".join(notes))
 
@@ -177,7 +188,7 @@ def create_reservation(
     resource = load_resource(
         session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
     )
-    validate_records([availability], min_slot=1, field="reservation")
+    validate_records([availability], min_slot=1, field="reservation", horizon=MAX_HORIZON)
     _check_fits(session, resource, availability)
     reservation = Reservation(str(uuid.uuid4()), resource.resource_id, seller_id, type, availability)
     CapacityRepository(session).add_reservation(reservation, now=now)
@@ -215,7 +226,7 @@ def update_reservation(
     resource = load_resource(
         session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
     )
-    validate_records([availability], min_slot=1, field="reservation")
+    validate_records([availability], min_slot=1, field="reservation", horizon=MAX_HORIZON)
     repo = CapacityRepository(session)
     repo.delete_reservation(old.reservation_id)  # its own capacity must not block its move
     _check_fits(session, resource, availability)
