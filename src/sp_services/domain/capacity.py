@@ -230,35 +230,42 @@ def maximum(runs: Sequence[Run], start: int, end: int) -> int:
 
 
 def _per_bucket(runs: Sequence[Run], lo: int, hi: int, slot: int, pick: Callable[[int, int], int]) -> list[int]:
-    """``pick``-aggregate of the runs over each bucket [lo + i*slot, ...) clipped to ``hi``, in one forward walk.
+    """``pick``-aggregate (min or max) of the runs over each bucket [lo + i*slot, ...) clipped to ``hi``.
 
-    A run that spans several whole buckets fills them in one step, so the cost follows the number of
-    runs more than the number of buckets (a 5-minute grid over a quiet week is mostly such spans).
+    One forward walk; a run spanning several whole buckets fills them in one step, so the cost
+    follows the number of runs more than the number of buckets. Written with local names and an
+    inline comparison because it runs over every bucket of every report.
     """
     out: list[int] = []
+    n = len(runs)
     k = _first_reaching(runs, lo)
+    lowest = pick is min
     b = lo
     while b < hi:
-        while k < len(runs) and runs[k][1] <= b:
+        while k < n and runs[k][1] <= b:
             k += 1
-        if k == len(runs) or runs[k][0] > b:
+        if k == n or runs[k][0] > b:
             raise ValueError(f"runs do not cover minute {b}")
-        run_end, value = runs[k][1], runs[k][2]
+        _, run_end, value = runs[k]
         if run_end >= hi:
-            count = -((b - hi) // slot)  # every bucket left, the last one clipped
-            out.extend([value] * count)
+            out.extend([value] * -((b - hi) // slot))  # every bucket left, the last one clipped
             break
         whole = (run_end - b) // slot
         if whole:
             out.extend([value] * whole)
             b += whole * slot
             continue
-        end = min(b + slot, hi)
+        end = b + slot if b + slot < hi else hi
         covered, j = run_end, k + 1
         while covered < end:
-            if j == len(runs) or runs[j][0] != covered:
+            if j == n:
                 raise ValueError(f"runs do not cover minute {covered}")
-            value, covered = pick(value, runs[j][2]), runs[j][1]
+            start_j, next_covered, v = runs[j]
+            if start_j != covered:
+                raise ValueError(f"runs do not cover minute {covered}")
+            covered = next_covered
+            if (v < value) if lowest else (v > value):
+                value = v
             j += 1
         out.append(value)
         b = end
