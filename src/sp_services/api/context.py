@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from fastapi import Depends, Request
@@ -29,12 +29,19 @@ def system_clock() -> datetime:
     return datetime.now(UTC)
 
 
+# A checked access token is trusted for this long without another database read; a revoked
+# authorization therefore stops working within this time (tokens live an hour either way).
+TOKEN_CACHE_TTL = timedelta(seconds=30)
+TOKEN_CACHE_SIZE = 10_000
+
+
 @dataclass
 class AppContext:
     settings: Settings
     db: Database
     limiter: Limiter | None
     clock: Callable[[], datetime] = field(default=system_clock)
+    tokens: dict[str, tuple[Principal, datetime]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
@@ -61,8 +68,17 @@ def _authenticate(request: Request, ctx: AppContext) -> Principal:
     token = request.headers.get("x-amz-access-token")
     if not token:
         raise Unauthenticated(ErrorItem("Unauthorized", _DENIED, "Access token is missing in the request header."))
-    with ctx.db.transaction(write=False) as session:
-        principal = principal_for(session, access_token=token, now=ctx.now())
+    now = ctx.now()
+    cached = ctx.tokens.get(token)
+    if cached is not None and timedelta(0) <= now - cached[1] < TOKEN_CACHE_TTL:
+        principal: Principal | None = cached[0]
+    else:
+        with ctx.db.transaction(write=False) as session:
+            principal = principal_for(session, access_token=token, now=now)
+        if principal is not None:
+            if len(ctx.tokens) >= TOKEN_CACHE_SIZE:
+                ctx.tokens.clear()
+            ctx.tokens[token] = (principal, now)
     if principal is None:
         raise Unauthenticated(
             ErrorItem("Unauthorized", _DENIED, "The access token you provided is revoked, malformed or invalid.")
