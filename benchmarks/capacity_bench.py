@@ -139,12 +139,14 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def _server() -> tuple[object, object]:
-    from tests.support import make_world, migrated, start_server
+def _server(*, process: bool = False) -> tuple[object, object]:
+    """A server on a fresh SQLite database. ``process``: ``sp-services serve`` in its own process, so
+    the measuring client does not share the server's interpreter (and GIL), as a real client would not."""
+    from tests.support import make_world, migrated, start_process_server, start_server
 
     tmp = Path(tempfile.mkdtemp())
     db = migrated(f"sqlite:///{tmp / 'bench.db'}")
-    server = start_server(db, tmp, rate_limit="off")
+    server = start_process_server(db, tmp, workers=1) if process else start_server(db, tmp, rate_limit="off")
     return server, make_world(server)
 
 
@@ -153,7 +155,7 @@ def http_figures(schedule: list[Availability], reserved: list[Availability]) -> 
     from sp_services.domain.resources import ReservationType
     from sp_services.services import capacity
 
-    server, world = _server()
+    server, world = _server(process=True)
     now = server.clock()  # type: ignore[attr-defined]
     with server.db.transaction() as s:  # type: ignore[attr-defined]
         capacity.update_schedule(

@@ -282,6 +282,38 @@ class TestReports:
             ],
         }
 
+    def test_recurring_reservation_counts_on_each_day(self, world: World) -> None:
+        """A daily lunch break reserved once takes capacity on every day it recurs, and only those."""
+        record = {**nine_to_five(2), "recurrence": {"endTime": "2030-03-05T23:00:00-05:00"}}
+        assert schedule(world, [record]).status_code == 200
+        with world.client() as c:
+            r = c.post(
+                "/service/v1/reservation",
+                params=MP,
+                json={
+                    "resourceId": world.store_id,
+                    "reservation": {
+                        "type": "BREAK",
+                        "availability": {
+                            "startTime": f"{DAY}T12:00:00-05:00",
+                            "endTime": f"{DAY}T13:00:00-05:00",
+                            "recurrence": {"endTime": "2030-03-05T23:00:00-05:00"},
+                        },
+                    },
+                },
+            )
+        assert r.status_code == 200, r.text
+        body = {
+            "capacityTypes": ["RESERVED_CAPACITY"],
+            "startDateTime": f"{DAY}T00:00:00Z",
+            "endDateTime": "2030-03-07T00:00:00Z",
+        }
+        slots = rng(world, body).json()["capacities"][0]["slots"]
+        assert [(s["startDateTime"], s["endDateTime"], s["capacity"]) for s in slots if s["capacity"]] == [
+            ("2030-03-04T17:00:00Z", "2030-03-04T18:00:00Z", 1),
+            ("2030-03-05T17:00:00Z", "2030-03-05T18:00:00Z", 1),
+        ]
+
     def test_range_pages_by_35_days(self, world: World) -> None:
         assert (
             schedule(world, [{"startTime": "2030-01-01T00:00:00Z", "endTime": "2030-06-01T00:00:00Z"}]).status_code

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -62,19 +63,16 @@ def capacity_views(session: Session, resources: Sequence[Resource], window: tupl
     ids = [r.resource_id for r in resources]
     dt_window = (from_minute(window[0]), from_minute(window[1]))
     schedules = repo.schedules(ids)
-    reservations = repo.reservations(ids, dt_window)
+    reservations = repo.reserved(ids, dt_window)
     encumbrances = repo.encumbrances(ids, dt_window)
     views: dict[str, CapacityView] = {}
     for resource in resources:
         tz = ZoneInfo(resource.timezone)
         rid = resource.resource_id
         scheduled = scheduled_runs(schedules.get(rid, []), tz=tz, window=window)
+        one_off, recurring = reservations.get(rid, ((), ()))
         reserved = sum_runs(
-            (
-                (s, e, res.availability.capacity)
-                for res in reservations.get(rid, [])
-                for s, e in occurrences(res.availability, tz=tz, window=window)
-            ),
+            chain(one_off, ((s, e, a.capacity) for a in recurring for s, e in occurrences(a, tz=tz, window=window))),
             window=window,
         )
         encumbered = sum_runs(encumbrances.get(rid, []), window=window)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import Text, and_, cast, delete, or_, select
 
 from sp_services.domain.capacity import to_minute
 from sp_services.domain.enums import AppointmentStatus
@@ -125,42 +126,41 @@ class CapacityRepository(Repository):
     def delete_reservation(self, reservation_id: str) -> None:
         self.session.execute(delete(t.Reservation).where(t.Reservation.reservation_id == reservation_id))
 
-    def reservations(
+    def reserved(
         self, resource_ids: Sequence[str], window: tuple[datetime, datetime]
-    ) -> dict[str, list[Reservation]]:
-        """Reservations that can touch the window, per resource (one query for all)."""
+    ) -> dict[str, tuple[list[tuple[int, int, int]], list[Availability]]]:
+        """Reservations that can touch the window, per resource (one query for all): one-off ones as
+        ``(start, end, capacity)`` minute intervals, recurring ones as records still to expand.
+
+        The hot read of every slot and capacity query, so it asks only for what capacity needs and
+        decodes the day lists only of recurring rows.
+        """
         start, end = window
         R = t.Reservation
-        # Plain column rows, not ORM objects: this is the hot read of every slot and capacity query.
         rows = self.session.execute(
             select(
-                R.reservation_id,
                 R.resource_id,
-                R.seller_id,
-                R.type,
                 R.start_time,
                 R.end_time,
                 R.capacity,
                 R.recurrence_end,
-                R.days_of_week,
-                R.days_of_month,
+                cast(R.days_of_week, Text),
+                cast(R.days_of_month, Text),
             ).where(
                 R.resource_id.in_(resource_ids),
                 R.start_time < end,
                 or_(R.end_time > start, and_(R.recurrence_end.is_not(None), R.recurrence_end >= start - MAX_SPAN)),
             )
         )
-        result: dict[str, list[Reservation]] = defaultdict(list)
-        for rid, resource_id, seller_id, kind, begin, finish, capacity, rec_end, dow, dom in rows:
-            result[resource_id].append(
-                Reservation(
-                    rid,
-                    resource_id,
-                    seller_id,
-                    ReservationType(kind),
-                    Availability(begin, finish, capacity, _recurrence(rec_end, dow, dom)),
+        result: dict[str, tuple[list[tuple[int, int, int]], list[Availability]]] = {}
+        for resource_id, begin, finish, capacity, rec_end, dow, dom in rows:
+            one_off, recurring = result.setdefault(resource_id, ([], []))
+            if rec_end is None:
+                one_off.append((to_minute(begin), to_minute(finish), capacity))
+            else:
+                recurring.append(
+                    Availability(begin, finish, capacity, _recurrence(rec_end, json.loads(dow), json.loads(dom)))
                 )
-            )
         return result
 
     # ---- encumbrance --------------------------------------------------------------------------
