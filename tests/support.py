@@ -25,10 +25,11 @@ from sqlalchemy import create_engine, text
 from sp_services.api.app import create_app
 from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import JobStatus, ServiceLocationType, ServiceType
-from sp_services.domain.jobs import payment
+from sp_services.domain.jobs import Fulfillment, payment
 from sp_services.domain.marketplaces import US
 from sp_services.persistence.db import Database
 from sp_services.persistence.migrate import upgrade
+from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as op
 from sp_services.settings import Settings
@@ -200,8 +201,12 @@ class World:
         product_order_ids: tuple[str, ...] = (),
         tracking_ids: tuple[str, ...] = (),
         order_jobs: int = 1,
+        fulfilled: bool = False,
     ) -> list[str]:
-        """Create an order with ``order_jobs`` jobs and drive them into ``status``; returns job ids."""
+        """Create an order with ``order_jobs`` jobs and drive them into ``status``; returns job ids.
+
+        ``fulfilled``: record the booked appointment's fulfillment time (the appointment's own
+        window), which completing a job requires; COMPLETED jobs always have it."""
         now = self.server.clock()
         created = created_at or now
         needs_booking = status in (JobStatus.NOT_SERVICED, JobStatus.COMPLETED)
@@ -236,6 +241,13 @@ class World:
                 ),
             )
             for job in jobs:
+                if fulfilled or status is JobStatus.COMPLETED:
+                    appointment = job.appointments[0]
+                    JobRepository(s).set_fulfillment(
+                        appointment.appointment_id,
+                        Fulfillment(start=appointment.start_time, end=appointment.end_time),
+                        now=created,
+                    )
                 if status is JobStatus.COMPLETED:
                     job_service.complete_job(
                         s, seller_id=self.seller_id, job_id=job.service_job_id, now=start + timedelta(hours=3)

@@ -11,7 +11,7 @@ from tests.support import World
 
 
 def test_complete_and_cancel_race(world: World) -> None:
-    jobs = [world.job(JobStatus.NOT_SERVICED)[0] for _ in range(8)]
+    jobs = [world.job(JobStatus.NOT_SERVICED, fulfilled=True)[0] for _ in range(8)]
     headers = {"x-amz-access-token": world.token}
     base = world.server.url
 

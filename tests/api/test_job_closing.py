@@ -36,7 +36,9 @@ def _errors(response: object) -> list[dict[str, str]]:
 
 class TestComplete:
     def test_completes_a_booked_job_and_its_appointment(self, world: World) -> None:
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=5))
+        (job_id,) = world.job(
+            JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=5), fulfilled=True
+        )
         with world.client() as c:
             r = c.put(f"/service/v1/serviceJobs/{job_id}/completions")
             assert r.status_code == 200
@@ -45,6 +47,38 @@ class TestComplete:
             job = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]
         assert job["serviceJobStatus"] == "COMPLETED"
         assert [a["appointmentStatus"] for a in job["appointments"]] == ["COMPLETED"]
+
+    def test_needs_the_recorded_fulfillment_time(self, world: World) -> None:
+        """A job closes after the work is recorded: without fulfillmentTime it stays NOT_SERVICED."""
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=5))
+        with world.client() as c:
+            appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
+                "appointmentId"
+            ]
+            r = c.put(f"/service/v1/serviceJobs/{job_id}/completions")
+            assert r.status_code == 422
+            assert _errors(r) == [
+                {
+                    "code": "InvalidInput",
+                    "details": "",
+                    "message": f"Failed to complete job with jobId : {job_id}, reason : Fulfillment time of "
+                    f"appointment {appointment_id} is not recorded.",
+                }
+            ]
+            assert _status(world, job_id) == "NOT_SERVICED"
+            now = world.server.clock()
+            recorded = c.put(
+                f"/service/v1/serviceJobs/{job_id}/appointments/{appointment_id}/fulfillment",
+                json={
+                    "fulfillmentTime": {
+                        "startTime": (now - timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "endTime": (now - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    }
+                },
+            )
+            assert recorded.status_code == 204, recorded.text
+            assert c.put(f"/service/v1/serviceJobs/{job_id}/completions").status_code == 200
+        assert _status(world, job_id) == "COMPLETED"
 
     @pytest.mark.parametrize(
         "status", ["COMPLETED", "CANCELLED", "PENDING_SCHEDULE", "HOLD", "PAYMENT_DECLINED", "NOT_FULFILLABLE"]
@@ -86,7 +120,7 @@ class TestComplete:
         assert _status(other_world, job_id) == "NOT_SERVICED"
 
     def test_order_completes_with_its_last_job(self, world: World, server: Server) -> None:
-        first, second = world.job(JobStatus.NOT_SERVICED, order_jobs=2)
+        first, second = world.job(JobStatus.NOT_SERVICED, order_jobs=2, fulfilled=True)
         with world.client() as c:
             order_id = c.get(f"/service/v1/serviceJobs/{first}").json()["payload"]["serviceOrderId"]
             assert c.put(f"/service/v1/serviceJobs/{first}/completions").status_code == 200

@@ -13,7 +13,7 @@ from sp_services.api import errors
 from sp_services.api.context import AppContext, system_clock
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
-from sp_services.api.routes import capacity, jobs, lwa, operator, reservations, slots
+from sp_services.api.routes import appointments, capacity, jobs, lwa, operator, reservations, slots
 from sp_services.persistence.db import Database
 from sp_services.settings import Settings
 
@@ -47,6 +47,7 @@ def create_app(
     errors.install(app)
     app.include_router(lwa.router)
     app.include_router(jobs.router)
+    app.include_router(appointments.router)
     app.include_router(slots.router)
     app.include_router(capacity.router)
     app.include_router(reservations.router)

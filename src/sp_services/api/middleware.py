@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from sp_services.api.errors import error_body
+from sp_services.api.errors import bare_error_list, error_body
 from sp_services.domain.errors import ErrorItem
 
 Scope = MutableMapping[str, Any]
@@ -53,7 +53,7 @@ class PlatformMiddleware:
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
             status = 413 if declared.isdigit() else 400
-            await self._reject(send_with_headers, status)
+            await self._reject(send_with_headers, status, scope)
             return
 
         chunks: list[bytes] = []
@@ -70,7 +70,7 @@ class PlatformMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                await self._reject(send_with_headers, 413)
+                await self._reject(send_with_headers, 413, scope)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -80,7 +80,7 @@ class PlatformMiddleware:
         if body.strip() and not path.startswith(NON_JSON_PREFIXES):
             content_type = headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in JSON_TYPES:
-                await self._reject(send_with_headers, 415)
+                await self._reject(send_with_headers, 415, scope)
                 return
 
         replayed = False
@@ -105,17 +105,18 @@ class PlatformMiddleware:
             # Last line of defence: an unexpected error still gets the SP-API body and a request id.
             log.exception("unhandled error in request %s", request_id)
             if not started:
-                await self._reject(send_with_headers, 500)
+                await self._reject(send_with_headers, 500, scope)
 
     @staticmethod
-    async def _reject(send: Send, status: int) -> None:
+    async def _reject(send: Send, status: int, scope: Scope) -> None:
         code, message = {
             413: ("RequestEntityTooLarge", "The request size exceeded the maximum accepted size."),
             415: ("UnsupportedMediaType", "The request payload is in an unsupported format."),
             400: ("InvalidInput", "Missing or invalid request parameters: [Content-Length]"),
             500: ("InternalFailure", "We encountered an internal error. Please try again."),
         }[status]
-        payload = json.dumps(error_body([ErrorItem(code, message, "")])).encode()
+        bare = bare_error_list(scope.get("method", ""), scope.get("path", ""))
+        payload = json.dumps(error_body([ErrorItem(code, message, "")], bare=bare)).encode()
         await send(
             {
                 "type": "http.response.start",

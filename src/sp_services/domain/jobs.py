@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -60,6 +60,23 @@ class Appointment:
     technicians: tuple[TechnicianRef, ...] = ()
     rescheduled_appointment_id: str | None = None
     poa: dict[str, Any] | None = None
+    fulfillment: Fulfillment | None = None
+
+    @property
+    def end_time(self) -> datetime:
+        return self.start_time + timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(frozen=True)
+class Fulfillment:
+    """What setAppointmentFulfillmentData recorded: when the work happened, the technician's ETA,
+    and who did it. Each part stays unset until a call provides it."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    eta_start: datetime | None = None
+    eta_end: datetime | None = None
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,7 @@ class AppointmentRow(Base):
     __table_args__ = (
         Index("ix_appointments_job", "service_job_id", "status"),
         Index("ix_appointments_start", "seller_id", "start_time"),
+        Index("ix_appointments_status_start", "status", "start_time"),
     )
     appointment_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     service_job_id: Mapped[str] = mapped_column(ForeignKey("service_jobs.service_job_id"))
@@ -195,6 +196,7 @@ class AppointmentRow(Base):
     eta_start: Mapped[datetime | None]
     eta_end: Mapped[datetime | None]
     poa: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fulfillment_resources: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -87,6 +87,12 @@ def complete_job(session: Session, *, seller_id: str, job_id: str, now: datetime
     appointment = job.active_appointment()
     if appointment is None:
         raise unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {job.status}")
+    if appointment.fulfillment is None or appointment.fulfillment.end is None:
+        # A job is closed after the work is recorded (setAppointmentFulfillmentData.fulfillmentTime).
+        raise unprocessable(
+            f"Failed to complete job with jobId : {job_id}, reason : Fulfillment time of appointment "
+            f"{appointment.appointment_id} is not recorded."
+        )
     repo = JobRepository(session)
     repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.COMPLETED, now=now)
     repo.set_job_status(job_id, target, now=now)

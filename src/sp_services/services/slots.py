@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from sp_services.domain.capacity import Run, from_minute, sum_runs, to_minute
+from sp_services.domain.capacity import Run, combine, from_minute, sum_runs, to_minute
 from sp_services.domain.catalog import Store
 from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, unprocessable
 from sp_services.domain.jobs import TERMINAL
@@ -101,7 +102,9 @@ def slots_for(
     if real_time:
         scheduled, available = view.scheduled, view.available
     else:
-        scheduled = available = _working_hours(store, window)
+        # Working hours stand in for a schedule: one job at a time, bookings and reservations counted.
+        scheduled = _working_hours(store, window)
+        available = combine(combine(scheduled, view.reserved, operator.sub), view.encumbered, operator.sub)
     return SlotReport(
         start, end, real_time, appointment_slots(starts, duration, scheduled=scheduled, available=available)
     )

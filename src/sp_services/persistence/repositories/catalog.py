@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -84,6 +85,13 @@ class CatalogRepository(Repository):
     def get_technician(self, technician_id: str) -> Technician | None:
         row = self.session.get(t.Technician, technician_id)
         return None if row is None else _technician(row)
+
+    def technicians(self, technician_ids: Sequence[str]) -> dict[str, Technician]:
+        """The technicians among ``technician_ids`` that exist (one query)."""
+        if not technician_ids:
+            return {}
+        rows = self.session.scalars(select(t.Technician).where(t.Technician.technician_id.in_(set(technician_ids))))
+        return {row.technician_id: _technician(row) for row in rows}
 
     def add_technician(self, tech: Technician, *, now: datetime) -> None:
         self.session.add(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, select, tuple_, update
 
 from sp_services.domain.enums import (
     AppointmentStatus,
@@ -18,12 +18,13 @@ from sp_services.domain.enums import (
     SortOrder,
 )
 from sp_services.domain.job_query import JobQuery
-from sp_services.domain.jobs import Appointment, Job, TechnicianRef
+from sp_services.domain.jobs import Appointment, Fulfillment, Job, TechnicianRef
 from sp_services.domain.paging import Cursor
 from sp_services.domain.times import format_utc, parse_iso
 from sp_services.persistence import tables as t
 
 from .base import Repository
+from .capacity import MAX_SPAN
 
 J = t.ServiceJob
 TAG_SKILL, TAG_PRODUCT_ORDER, TAG_TRACKING = "skill", "product_order", "tracking"
@@ -134,7 +135,9 @@ class JobRepository(Repository):
         self.session.add_all(t.JobTag(service_job_id=job.service_job_id, kind=k, value=v) for k, v in tags)
         self.session.flush()
 
-    def add_appointment(self, appointment: Appointment, *, seller_id: str, now: datetime) -> None:
+    def add_appointment(
+        self, appointment: Appointment, *, seller_id: str, now: datetime, reschedule_reason_code: str | None = None
+    ) -> None:
         row = t.AppointmentRow(
             appointment_id=appointment.appointment_id,
             service_job_id=appointment.service_job_id,
@@ -143,6 +146,7 @@ class JobRepository(Repository):
             start_time=appointment.start_time,
             duration_minutes=appointment.duration_minutes,
             rescheduled_appointment_id=appointment.rescheduled_appointment_id,
+            reschedule_reason_code=reschedule_reason_code,
             poa=appointment.poa,
             created_at=now,
             updated_at=now,
@@ -168,6 +172,59 @@ class JobRepository(Repository):
             .where(t.AppointmentRow.appointment_id == appointment_id)
             .values(status=status.value, updated_at=now)
         )
+
+    def set_technicians(self, appointment_id: str, technician_ids: Sequence[str], *, now: datetime) -> None:
+        """Replace the appointment's assigned technicians (in the given order)."""
+        AT = t.AppointmentTechnician
+        self.session.execute(delete(AT).where(AT.appointment_id == appointment_id))
+        self.session.add_all(
+            AT(appointment_id=appointment_id, technician_id=tid, position=i) for i, tid in enumerate(technician_ids)
+        )
+        self._touch(appointment_id, now)
+        self.session.flush()
+
+    def set_fulfillment(self, appointment_id: str, fulfillment: Fulfillment, *, now: datetime) -> None:
+        self.session.execute(
+            update(t.AppointmentRow)
+            .where(t.AppointmentRow.appointment_id == appointment_id)
+            .values(
+                fulfillment_start=fulfillment.start,
+                fulfillment_end=fulfillment.end,
+                eta_start=fulfillment.eta_start,
+                eta_end=fulfillment.eta_end,
+                fulfillment_resources=list(fulfillment.resources) or None,
+                updated_at=now,
+            )
+        )
+
+    def _touch(self, appointment_id: str, now: datetime) -> None:
+        self.session.execute(
+            update(t.AppointmentRow).where(t.AppointmentRow.appointment_id == appointment_id).values(updated_at=now)
+        )
+
+    def touch_job(self, job_id: str, *, now: datetime) -> None:
+        """Mark a job changed (its appointments changed): lastUpdatedAfter filters see it."""
+        self.session.execute(update(J).where(J.service_job_id == job_id).values(updated_at=now))
+
+    def busy_technicians(
+        self, technician_ids: Sequence[str], start: datetime, end: datetime, *, except_appointment: str
+    ) -> set[str]:
+        """Those of ``technician_ids`` assigned to another ACTIVE appointment overlapping [start, end)."""
+        if not technician_ids:
+            return set()
+        A, AT = t.AppointmentRow, t.AppointmentTechnician
+        rows = self.session.execute(
+            select(AT.technician_id, A.start_time, A.duration_minutes)
+            .join(A, A.appointment_id == AT.appointment_id)
+            .where(
+                AT.technician_id.in_(technician_ids),
+                A.status == AppointmentStatus.ACTIVE.value,
+                A.appointment_id != except_appointment,
+                A.start_time < end,
+                A.start_time > start - MAX_SPAN,
+            )
+        )
+        return {tid for tid, begin, minutes in rows if begin + timedelta(minutes=minutes) > start}
 
     def job_statuses_of_order(self, service_order_id: str) -> list[JobStatus]:
         rows = self.session.scalars(select(J.status).where(J.service_order_id == service_order_id))
@@ -231,6 +288,13 @@ class JobRepository(Repository):
                     technicians=tuple(techs.get(r.appointment_id, ())),
                     rescheduled_appointment_id=r.rescheduled_appointment_id,
                     poa=r.poa,
+                    fulfillment=Fulfillment(
+                        r.fulfillment_start,
+                        r.fulfillment_end,
+                        r.eta_start,
+                        r.eta_end,
+                        tuple(r.fulfillment_resources or ()),
+                    ),
                 )
             )
         return result
