@@ -1,5 +1,13 @@
 """Demo data: two sellers with stores, technicians, offerings and jobs in every status.
 
+The main seller's demo store (``store_id``) and ASIN (``asin``) have jobs waiting to be scheduled
+and open slots in the default booking horizon; jobs whose appointment is over, ready to be
+closed (some with fulfillment data recorded); appointments on past and coming days, some with
+technicians; and technicians (``technician_ids``) qualified for that ASIN in that store. The
+others are listed in ``unqualified_technicians`` with the RESOURCES_* failures they would cause.
+Appointments are laid out where the published schedules have capacity, one at a time per store,
+so no store or technician is booked past its capacity.
+
 Idempotent: the first run creates everything and keeps the printed credentials in the database
 (they are demo credentials, meant to be shown); later runs print the same object again.
 """
@@ -8,6 +16,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,14 +25,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from sp_services.domain.appointments import JobNeeds, technician_failures
 from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, JobStatus, ServiceLocationType, ServiceType
-from sp_services.domain.jobs import payment
+from sp_services.domain.jobs import Appointment, Fulfillment, payment
 from sp_services.domain.marketplaces import US
 from sp_services.domain.recurrence import Availability, Recurrence
 from sp_services.domain.resources import ReservationType
 from sp_services.persistence import tables as t
 from sp_services.persistence.db import Database
+from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services import capacity
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as op
@@ -32,6 +43,8 @@ DEMO_KEY = "demo"
 FIRST_NAMES = ["Ava", "Liam", "Noah", "Mia", "Zoe", "Omar", "Ivy", "Leo", "Nora", "Eli", "Ruth", "Sam"]
 LAST_NAMES = ["Garcia", "Smith", "Chen", "Patel", "Okafor", "Kim", "Novak", "Silva", "Brown", "Ali"]
 STREETS = ["Pine St", "Maple Ave", "2nd Ave", "Lake Dr", "Cedar Rd", "Market St", "Union St"]
+WEST, EAST = "America/Los_Angeles", "America/New_York"
+WEEKDAYS, WEEKEND = frozenset(range(5)), frozenset({5, 6})
 
 
 def _buyer(rng: random.Random, n: int) -> dict[str, Any]:
@@ -57,6 +70,153 @@ def _location(rng: random.Random, city: str, state: str, postal: str, name: str)
     }
 
 
+@dataclass(frozen=True)
+class DemoStore:
+    store_id: str
+    name: str
+    timezone: str
+    city: str
+    state: str
+    # Where demo appointments go, store-local: days of the week (Monday = 0) and start hours. They
+    # must lie where the store has capacity (its published schedule, or working hours without one).
+    open_days: frozenset[int] = WEEKDAYS
+    start_hours: tuple[int, ...] = (9, 14)
+
+
+@dataclass(frozen=True)
+class DemoTechnician:
+    skills: tuple[str, ...]
+    background_check: BackgroundCheck = BackgroundCheck.PASSED
+
+
+@dataclass(frozen=True)
+class DemoJob:
+    """One demo job: its status, store and offering (indexes), and how it was booked."""
+
+    status: JobStatus
+    store: int = 0
+    offering: int = 0
+    when: str | None = None  # the appointment: "past" or "future" (None: never booked)
+    technician: bool = False  # a technician qualified for the job is assigned
+    fulfillment: str = ""  # recorded: "eta" (arrival estimate), "time" (work time, technicians), "full" (both)
+
+
+def _jobs(*groups: tuple[int, DemoJob]) -> list[DemoJob]:
+    return [job for count, job in groups for _ in range(count)]
+
+
+PS, NS, DONE = JobStatus.PENDING_SCHEDULE, JobStatus.NOT_SERVICED, JobStatus.COMPLETED
+CANCELLED, HOLD = JobStatus.CANCELLED, JobStatus.HOLD
+
+# The main seller: store 0 is Seattle (the demo store), 1 Brooklyn; offering 0 is the demo ASIN.
+MAIN_JOBS = _jobs(
+    (15, DemoJob(PS)),
+    (2, DemoJob(PS, offering=1)),
+    (1, DemoJob(PS, offering=2)),
+    (1, DemoJob(PS, store=1)),
+    (1, DemoJob(PS, store=1, offering=1)),
+    # The appointment is over and the job is still open: ready to be closed. Completing needs the
+    # fulfillment time, so the ones without it show the 422 until setAppointmentFulfillmentData.
+    (2, DemoJob(NS, when="past", technician=True, fulfillment="full")),
+    (1, DemoJob(NS, offering=1, when="past", technician=True, fulfillment="time")),
+    (1, DemoJob(NS, when="past", technician=True, fulfillment="eta")),
+    (1, DemoJob(NS, offering=2, when="past", technician=True)),
+    (1, DemoJob(NS, when="past")),
+    (1, DemoJob(NS, store=1, when="past")),
+    (3, DemoJob(NS, when="future", technician=True)),
+    (2, DemoJob(NS, when="future")),
+    (1, DemoJob(NS, offering=1, when="future", technician=True)),
+    (1, DemoJob(NS, offering=2, when="future")),
+    (2, DemoJob(NS, store=1, when="future")),
+    (4, DemoJob(DONE, when="past", technician=True, fulfillment="full")),
+    (2, DemoJob(DONE, offering=1, when="past", technician=True, fulfillment="full")),
+    (1, DemoJob(DONE, offering=2, when="past", technician=True, fulfillment="time")),
+    (3, DemoJob(DONE, when="past", fulfillment="time")),
+    (2, DemoJob(DONE, store=1, offering=1, when="past", fulfillment="time")),
+    (2, DemoJob(CANCELLED, when="future", technician=True)),
+    (1, DemoJob(CANCELLED, offering=1, when="future")),
+    (1, DemoJob(CANCELLED, store=1, when="future")),
+    (2, DemoJob(CANCELLED)),
+    (1, DemoJob(CANCELLED, offering=1)),
+    (1, DemoJob(CANCELLED, store=1, offering=2)),
+    (1, DemoJob(HOLD, when="future")),  # held after booking: the appointment was cancelled
+    (1, DemoJob(HOLD, offering=2)),
+    (1, DemoJob(JobStatus.PAYMENT_DECLINED)),
+    (1, DemoJob(JobStatus.NOT_FULFILLABLE, offering=1)),
+)
+OTHER_JOBS = _jobs(
+    (3, DemoJob(PS)),
+    (1, DemoJob(PS, store=1)),
+    (1, DemoJob(NS, when="past", technician=True, fulfillment="full")),
+    (1, DemoJob(NS, store=1, when="past")),
+    (1, DemoJob(NS, when="future", technician=True)),
+    (1, DemoJob(NS, store=1, when="future", technician=True)),
+    (2, DemoJob(DONE, when="past", technician=True, fulfillment="full")),
+    (1, DemoJob(CANCELLED)),
+    (1, DemoJob(HOLD)),
+)
+
+
+class _Calendar:
+    """Appointment starts for one store: on its open days at its start hours, store-local, each
+    start used once, so a store never has two demo appointments at a time (and is never booked
+    past its capacity). Past starts lie in the 14 days before today (the published schedules
+    reach back that far), future ones in the 13 days after it (inside the default booking
+    horizon); today is left alone, so "past" and "future" hold wherever in the day ``now`` is."""
+
+    def __init__(self, now: datetime, store: DemoStore) -> None:
+        today = now.astimezone(ZoneInfo(store.timezone)).date()
+
+        def starts(days: range) -> list[datetime]:
+            return [
+                _local(now, store.timezone, d, hour).astimezone(UTC)
+                for d in days
+                if (today + timedelta(days=d)).weekday() in store.open_days
+                for hour in store.start_hours
+            ]
+
+        self.past = starts(range(-1, -15, -1))  # the most recent first
+        self.future = starts(range(1, 14))
+        self.upcoming = tuple(self.future)  # for buyers' preferred times (not booked)
+
+    def take(self, when: str) -> datetime:
+        return (self.past if when == "past" else self.future).pop(0)
+
+
+class _Crew:
+    """Picks a technician for a booking: qualified for the job (technician_failures finds nothing)
+    and not already on another appointment at that time; takes turns among those."""
+
+    def __init__(self, technicians: list[Technician]) -> None:
+        self.technicians = technicians
+        self.busy: dict[str, list[tuple[datetime, datetime]]] = {t.technician_id: [] for t in technicians}
+        self.turn = 0
+
+    def pick(self, needs: JobNeeds, start: datetime, end: datetime) -> str:
+        for i in range(len(self.technicians)):
+            tech = self.technicians[(self.turn + i) % len(self.technicians)]
+            busy = any(s < end and start < e for s, e in self.busy[tech.technician_id])
+            if not busy and not technician_failures([tech], needs):
+                self.turn += i + 1
+                self.busy[tech.technician_id].append((start, end))
+                return tech.technician_id
+        raise RuntimeError(f"demo data: no technician free for {needs} at {start}")
+
+
+def _fulfillment(appointment: Appointment, kind: str) -> Fulfillment:
+    """What the technician recorded: the arrival estimate (a half hour around the start) for "eta"
+    and "full"; the work time (the appointment's own window) and who did it for "time" and "full"."""
+    eta_start = eta_end = start = end = None
+    resources: tuple[str, ...] = ()
+    if kind in ("eta", "full"):
+        eta_start = appointment.start_time - timedelta(minutes=15)
+        eta_end = appointment.start_time + timedelta(minutes=15)
+    if kind in ("time", "full"):
+        start, end = appointment.start_time, appointment.end_time
+        resources = tuple(t.technician_id for t in appointment.technicians)
+    return Fulfillment(start=start, end=end, eta_start=eta_start, eta_end=eta_end, resources=resources)
+
+
 def _seller(
     session: Session,
     rng: random.Random,
@@ -64,31 +224,30 @@ def _seller(
     seller_id: str,
     name: str,
     now: datetime,
-    stores: list[tuple[str, str, str, str, str]],
+    stores: list[DemoStore],
     offerings: list[tuple[str, str, int, list[str], str]],
-    technicians: int,
-    jobs: int,
+    technicians: list[DemoTechnician],
+    jobs: list[DemoJob],
     order_prefix: int,
 ) -> dict[str, Any]:
     op.create_seller(session, name=name, marketplace_ids=[US], seller_id=seller_id, now=now)
     app = op.create_application(session, name=f"{name} integration", roles=["ProfessionalServices"], now=now)
     refresh = op.authorize(session, seller_id=seller_id, client_id=app.client_id, now=now)
-    store_ids = []
-    for store_id, store_name, tz, _city, _state in stores:
+    store_ids = [s.store_id for s in stores]
+    for store in stores:
         op.create_store(
             session,
             now=now,
             store=Store(
-                store_id=store_id,
+                store_id=store.store_id,
                 seller_id=seller_id,
                 marketplace_id=US,
-                name=store_name,
-                timezone=tz,
+                name=store.name,
+                timezone=store.timezone,
                 postal_codes=(),
                 service_location_types=(ServiceLocationType.IN_HOME, ServiceLocationType.IN_STORE),
             ),
         )
-        store_ids.append(store_id)
     for asin, title, duration, skills, stype in offerings:
         op.create_offering(
             session,
@@ -105,60 +264,46 @@ def _seller(
                 currency="USD",
             ),
         )
-    all_skills = sorted({s for o in offerings for s in o[3]})
-    tech_ids = []
-    for i in range(technicians):
-        tech_id = f"{seller_id[:6]}T{i + 1:03d}"
-        op.create_technician(
+    techs = []
+    for i, tech_spec in enumerate(technicians):
+        tech = op.create_technician(
             session,
             now=now,
             technician=Technician(
-                technician_id=tech_id,
+                technician_id=f"{seller_id[:6]}T{i + 1:03d}",
                 seller_id=seller_id,
                 name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                skills=tuple(all_skills if i % 3 else all_skills[:1]),
+                skills=tech_spec.skills,
                 store_ids=tuple(store_ids),
                 service_location_types=(ServiceLocationType.IN_HOME,),
-                background_check=BackgroundCheck.PENDING if i == technicians - 1 else BackgroundCheck.PASSED,
+                background_check=tech_spec.background_check,
             ),
         )
-        tech_ids.append(tech_id)
+        techs.append(tech)
 
-    # Status mix: the first store + first ASIN gets plenty of schedulable jobs.
-    plan = (
-        [JobStatus.PENDING_SCHEDULE] * 14
-        + [JobStatus.NOT_SERVICED] * 12
-        + [JobStatus.COMPLETED] * 12
-        + [JobStatus.CANCELLED] * 8
-        + [JobStatus.HOLD] * 2
-        + [JobStatus.PAYMENT_DECLINED] * 1
-        + [JobStatus.NOT_FULFILLABLE] * 1
-    )
-    plan = (plan * (jobs // len(plan) + 1))[:jobs]
+    calendars = [_Calendar(now, store) for store in stores]
+    crew = _Crew(techs)
+    plan = list(jobs)
+    rng.shuffle(plan)  # statuses interleave in creation order, as they would in a real account
     job_ids: dict[str, list[str]] = {s.value: [] for s in JobStatus}
-    for n, status in enumerate(plan):
-        store_index = 0 if n % 4 else 1
-        store = stores[store_index]
-        asin, title, duration, _skills, _stype = offerings[
-            0 if (n % 3 or status is JobStatus.PENDING_SCHEDULE) else n % len(offerings)
-        ]
-        if status is JobStatus.PENDING_SCHEDULE and n % 5:
-            store = stores[0]
-        created = now - timedelta(
-            days=30 - (n * 29) // max(1, jobs), hours=rng.randint(0, 12), minutes=rng.randint(0, 59)
+    for n, spec in enumerate(plan):
+        store, calendar = stores[spec.store], calendars[spec.store]
+        asin, title, duration, skills, _stype = offerings[spec.offering]
+        created = (
+            now
+            - timedelta(days=30)
+            + timedelta(days=29) * n / len(plan)
+            - timedelta(hours=rng.randint(0, 12), minutes=rng.randint(0, 59))
         )
-        booked = status in (JobStatus.NOT_SERVICED, JobStatus.COMPLETED) or (
-            status is JobStatus.CANCELLED and n % 2 == 0
-        )
-        # NOT_SERVICED: half in the past (ready to close), half ahead; COMPLETED: in the past.
-        if status is JobStatus.COMPLETED or (status is JobStatus.NOT_SERVICED and n % 2 == 0):
-            start = (now - timedelta(days=rng.randint(1, 10))).replace(minute=0, second=0, microsecond=0, hour=16)
-        else:
-            start = (now + timedelta(days=rng.randint(1, 10))).replace(minute=0, second=0, microsecond=0, hour=17)
-        start = max(start, created + timedelta(hours=2)) if start < now else start
-        start = start.replace(minute=0, second=0, microsecond=0)
+        start = calendar.take(spec.when) if spec.when else None
+        if start is not None and start < now:
+            created = min(created, start - timedelta(days=rng.randint(2, 6), hours=rng.randint(0, 12)))
+        technician_ids: tuple[str, ...] = ()
+        if start is not None and spec.technician:
+            needs = JobNeeds(seller_id, store.store_id, tuple(skills), ServiceLocationType.IN_HOME.value)
+            technician_ids = (crew.pick(needs, start, start + timedelta(minutes=duration)),)
         buyer = _buyer(rng, order_prefix * 1000 + n)
-        preferred = ((start + timedelta(days=1), duration),) if status is JobStatus.PENDING_SCHEDULE else ()
+        preferred = ((calendar.upcoming[(n * 5) % len(calendar.upcoming)], duration),) if spec.status is PS else ()
         order_id = f"{order_prefix:03d}-{1000000 + n:07d}-{rng.randint(1000000, 9999999):07d}"
         _, created_jobs = op.create_order(
             session,
@@ -166,10 +311,10 @@ def _seller(
             order=op.NewOrder(
                 seller_id=seller_id,
                 marketplace_id=US,
-                store_id=store[0],
+                store_id=store.store_id,
                 service_order_id=order_id,
                 buyer=buyer,
-                service_location=_location(rng, store[3], store[4], f"{98100 + n % 90}", buyer["name"]),
+                service_location=_location(rng, store.city, store.state, f"{98100 + n % 90}", buyer["name"]),
                 jobs=(
                     op.NewJob(
                         asin=asin,
@@ -188,32 +333,46 @@ def _seller(
                         payments=(payment(Decimal("129.00"), "USD", "CREDIT_CARD"),),
                         product_order_ids=(f"{order_prefix + 1:03d}-{2000000 + n:07d}-0000001",),
                         tracking_ids=(f"TBA{order_prefix}{n:06d}",),
-                        appointment_start=start if booked else None,
-                        technician_ids=(tech_ids[n % (len(tech_ids) - 1)],) if booked and n % 3 else (),
+                        appointment_start=start,
+                        technician_ids=technician_ids,
                         created_at=created,
                     ),
                 ),
             ),
         )
-        job_id = created_jobs[0].service_job_id
-        if status is JobStatus.COMPLETED:
-            job_service.complete_job(session, seller_id=seller_id, job_id=job_id, now=start + timedelta(hours=3))
-        elif status is JobStatus.CANCELLED:
+        job = created_jobs[0]
+        job_id = job.service_job_id
+        if spec.fulfillment:
+            appointment = job.appointments[0]
+            # Recorded by the technician: the ETA before the visit, the work time after it.
+            recorded_at = (
+                appointment.start_time - timedelta(minutes=30) if spec.fulfillment == "eta" else appointment.end_time
+            )
+            JobRepository(session).set_fulfillment(
+                appointment.appointment_id, _fulfillment(appointment, spec.fulfillment), now=recorded_at
+            )
+        if spec.status is DONE:
+            assert job.appointments, "a completed demo job needs a past appointment"
+            job_service.complete_job(
+                session, seller_id=seller_id, job_id=job_id, now=job.appointments[0].end_time + timedelta(minutes=30)
+            )
+        elif spec.status is CANCELLED:
             job_service.cancel_job(
                 session, seller_id=seller_id, job_id=job_id, reason_code="S3", now=created + timedelta(hours=1)
             )
-        elif status in (JobStatus.HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE):
+        elif spec.status in (HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE):
             job_service.set_marketplace_status(
-                session, job_id=job_id, action=f"mark_{status.value.lower()}", now=created + timedelta(hours=1)
+                session, job_id=job_id, action=f"mark_{spec.status.value.lower()}", now=created + timedelta(hours=1)
             )
-        job_ids[status.value].append(job_id)
+        job_ids[spec.status.value].append(job_id)
     return {
         "client_id": app.client_id,
         "client_secret": app.client_secret,
         "refresh_token": refresh,
         "seller_id": seller_id,
         "store_ids": store_ids,
-        "technician_ids": tech_ids,
+        "technicians": techs,
+        "technician_ids": [t.technician_id for t in techs],
         "job_ids": job_ids,
     }
 
@@ -226,11 +385,13 @@ def _local(now: datetime, tz: str, days: int, hour: int, minute: int = 0) -> dat
 
 def _publish_capacity(session: Session, seller: dict[str, Any], *, now: datetime) -> None:
     """Schedules that make slots interesting: weekday crews with a lunch break in Seattle, a weekend-only
-    Brooklyn store, technician hours, and one technician's vacation next week."""
+    Brooklyn store, technician hours, and one technician's vacation next week.
+
+    The demo appointments (SEATTLE, BROOKLYN) start at 09:00 and 14:00 on weekdays in Seattle and
+    at 10:00 and 13:00 on weekends in Brooklyn, three hours at most, one at a time per store, and
+    technicians only take Seattle appointments: all of it inside what is published here."""
     seattle, brooklyn = seller["store_ids"]
-    west, east = "America/Los_Angeles", "America/New_York"
     horizon = now + timedelta(days=120)
-    weekdays, weekend = frozenset(range(5)), frozenset({5, 6})
 
     def daily(
         tz: str, start: tuple[int, int], end: tuple[int, int], days: frozenset[int], capacity: int
@@ -244,36 +405,54 @@ def _publish_capacity(session: Session, seller: dict[str, Any], *, now: datetime
             session, seller_id=seller["seller_id"], resource_id=resource_id, marketplace_id=US, records=records, now=now
         )
 
-    publish(seattle, [daily(west, (8, 0), (18, 0), weekdays, 3), daily(west, (9, 0), (13, 0), frozenset({5}), 1)])
-    publish(brooklyn, [daily(east, (10, 0), (16, 0), weekend, 2)])
+    publish(seattle, [daily(WEST, (8, 0), (18, 0), WEEKDAYS, 3), daily(WEST, (9, 0), (13, 0), frozenset({5}), 1)])
+    publish(brooklyn, [daily(EAST, (10, 0), (16, 0), WEEKEND, 2)])
     for tech_id in seller["technician_ids"]:
-        publish(tech_id, [daily(west, (8, 0), (17, 0), weekdays, 1)])
+        publish(tech_id, [daily(WEST, (8, 0), (17, 0), WEEKDAYS, 1)])
     capacity.create_reservation(
         session,
         seller_id=seller["seller_id"],
         resource_id=seattle,
         marketplace_id=US,
         type=ReservationType.BREAK,
-        availability=daily(west, (12, 0), (13, 0), weekdays, 1),
+        availability=daily(WEST, (12, 0), (13, 0), WEEKDAYS, 1),
         now=now,
     )
     # A reservation must fit AVAILABLE at every minute, so a vacation covers working hours: next
-    # Monday to Wednesday, for the one technician who is never assigned in the demo.
-    monday = 7 - now.astimezone(ZoneInfo(west)).weekday()
+    # Monday to Wednesday, for the technician whose background check is pending (never assigned).
+    pending = next(t for t in seller["technicians"] if t.background_check is not BackgroundCheck.PASSED)
+    monday = 7 - now.astimezone(ZoneInfo(WEST)).weekday()
     capacity.create_reservation(
         session,
         seller_id=seller["seller_id"],
-        resource_id=seller["technician_ids"][-1],
+        resource_id=pending.technician_id,
         marketplace_id=US,
         type=ReservationType.VACATION,
         availability=Availability(
-            _local(now, west, monday, 8),
-            _local(now, west, monday, 17),
+            _local(now, WEST, monday, 8),
+            _local(now, WEST, monday, 17),
             1,
-            Recurrence(_local(now, west, monday + 2, 8), frozenset(), frozenset()),
+            Recurrence(_local(now, WEST, monday + 2, 8), frozenset(), frozenset()),
         ),
         now=now,
     )
+
+
+def _qualification(
+    seller: dict[str, Any], offering: tuple[str, str, int, list[str], str], store_id: str
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The seller's technicians qualified for ``offering`` in ``store_id`` (for an IN_HOME job), and
+    the others with the RESOURCES_* failure codes assigning them would give."""
+    needs = JobNeeds(seller["seller_id"], store_id, tuple(offering[3]), ServiceLocationType.IN_HOME.value)
+    qualified: list[str] = []
+    others: dict[str, list[str]] = {}
+    for tech in seller["technicians"]:
+        failures = technician_failures([tech], needs)
+        if failures:
+            others[tech.technician_id] = [f.code for f in failures]
+        else:
+            qualified.append(tech.technician_id)
+    return qualified, others
 
 
 def demo_or_empty(db: Database) -> bool:
@@ -300,6 +479,12 @@ def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
             info["operator_key"] = operator_key
             return info
         rng = random.Random(20261128)
+        main_offerings = [
+            ("B0DEMOTV01", "TV Wall Mounting", 120, ["TV_MOUNTING"], "default"),
+            ("B0DEMOWM01", "Washer Installation", 90, ["APPLIANCE_INSTALL"], "heavybulky"),
+            ("B0DEMOCL01", "Monthly Home Cleaning", 180, ["CLEANING"], "recurring"),
+        ]
+        everything = ("APPLIANCE_INSTALL", "CLEANING", "TV_MOUNTING")
         main = _seller(
             session,
             rng,
@@ -307,16 +492,20 @@ def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
             name="Evergreen Home Services",
             now=now,
             stores=[
-                ("evergreen-seattle", "Seattle Installations", "America/Los_Angeles", "Seattle", "WA"),
-                ("evergreen-brooklyn", "Brooklyn Repairs", "America/New_York", "Brooklyn", "NY"),
+                DemoStore("evergreen-seattle", "Seattle Installations", WEST, "Seattle", "WA", WEEKDAYS, (9, 14)),
+                DemoStore("evergreen-brooklyn", "Brooklyn Repairs", EAST, "Brooklyn", "NY", WEEKEND, (10, 13)),
             ],
-            offerings=[
-                ("B0DEMOTV01", "TV Wall Mounting", 120, ["TV_MOUNTING"], "default"),
-                ("B0DEMOWM01", "Washer Installation", 90, ["APPLIANCE_INSTALL"], "heavybulky"),
-                ("B0DEMOCL01", "Monthly Home Cleaning", 180, ["CLEANING"], "recurring"),
+            offerings=main_offerings,
+            technicians=[
+                DemoTechnician(everything),
+                DemoTechnician(("APPLIANCE_INSTALL", "TV_MOUNTING")),
+                DemoTechnician(("CLEANING", "TV_MOUNTING")),
+                DemoTechnician(("TV_MOUNTING",)),
+                DemoTechnician(everything),
+                DemoTechnician(("APPLIANCE_INSTALL",)),  # no TV_MOUNTING: not for the demo ASIN
+                DemoTechnician(everything, BackgroundCheck.PENDING),  # not assignable until it passes
             ],
-            technicians=6,
-            jobs=60,
+            jobs=MAIN_JOBS,
             order_prefix=111,
         )
         other = _seller(
@@ -325,13 +514,18 @@ def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
             seller_id="A2OTHERSELLER",
             name="Bay Appliance Pros",
             now=now,
+            # No published schedule: these stores book within working hours, one job at a time.
             stores=[
-                ("bayapp-oakland", "Oakland", "America/Los_Angeles", "Oakland", "CA"),
-                ("bayapp-sanjose", "San Jose", "America/Los_Angeles", "San Jose", "CA"),
+                DemoStore("bayapp-oakland", "Oakland", WEST, "Oakland", "CA"),
+                DemoStore("bayapp-sanjose", "San Jose", WEST, "San Jose", "CA"),
             ],
             offerings=[("B0DEMOAP01", "Dishwasher Installation", 120, ["APPLIANCE_INSTALL"], "default")],
-            technicians=3,
-            jobs=12,
+            technicians=[
+                DemoTechnician(("APPLIANCE_INSTALL",)),
+                DemoTechnician(("APPLIANCE_INSTALL",)),
+                DemoTechnician(("APPLIANCE_INSTALL",), BackgroundCheck.PENDING),
+            ],
+            jobs=OTHER_JOBS,
             order_prefix=222,
         )
         _publish_capacity(session, main, now=now)
@@ -339,13 +533,17 @@ def _load(db: Database, *, operator_key: str, now: datetime) -> dict[str, Any]:
             session, name="Reporting app (no Professional Services role)", roles=["Inventory"], now=now
         )
         no_role_refresh = op.authorize(session, seller_id=main["seller_id"], client_id=no_role.client_id, now=now)
+        store_id, (asin, *_) = main["store_ids"][0], main_offerings[0]
+        qualified, unqualified = _qualification(main, main_offerings[0], store_id)
         info = {
             **{k: main[k] for k in ("client_id", "client_secret", "refresh_token", "seller_id")},
             "marketplace_id": US,
-            "store_id": main["store_ids"][0],
+            "store_id": store_id,
             "store_ids": main["store_ids"],
-            "asin": "B0DEMOTV01",
-            "technician_ids": main["technician_ids"],
+            "asin": asin,
+            # Qualified for ``asin`` in ``store_id``; the seller's other technicians and why not.
+            "technician_ids": qualified,
+            "unqualified_technicians": unqualified,
             "job_ids": main["job_ids"],
             "other_seller": {
                 k: other[k] for k in ("client_id", "client_secret", "refresh_token", "seller_id", "job_ids")

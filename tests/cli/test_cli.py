@@ -87,6 +87,9 @@ def test_demo_is_idempotent_and_complete(backend: str, tmp_path: Path) -> None:
         )
     )
     assert counts["PENDING_SCHEDULE"] >= 10
+    # technician_ids are assignable to the demo ASIN in the demo store; the others say why not.
+    assert set(info["unqualified_technicians"]).isdisjoint(info["technician_ids"])
+    assert all(codes for codes in info["unqualified_technicians"].values())
     assert set(info["other_seller"]) >= {"client_id", "client_secret", "refresh_token", "seller_id", "job_ids"}
     assert set(info["no_role_app"]) == {"client_id", "client_secret", "refresh_token"}
 

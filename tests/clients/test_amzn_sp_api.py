@@ -23,19 +23,32 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from spapi import ApiException, SPAPIClient, SPAPIConfig
 from spapi.api.services_v1.service_api import ServiceApi
 from spapi.models.services_v1 import (
+    AddAppointmentRequest,
     Appointment,
+    AppointmentResource,
+    AppointmentTimeInput,
+    AssignAppointmentResourcesRequest,
+    AssignAppointmentResourcesResponse,
+    AssignAppointmentResourcesResponsePayload,
     CancelServiceJobByServiceJobIdResponse,
     CompleteServiceJobByServiceJobIdResponse,
+    DateTimeRange,
+    FulfillmentTime,
     GetServiceJobByServiceJobIdResponse,
     GetServiceJobsResponse,
     JobListing,
+    RescheduleAppointmentRequest,
     ServiceJob,
+    SetAppointmentFulfillmentDataRequest,
+    SetAppointmentResponse,
 )
+from spapi.models.services_v1 import Warning as ModelWarning
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.times import format_utc
@@ -123,6 +136,48 @@ def errors_of(api: ServiceApi, exc: ApiException, response_type: str) -> list[di
 
 def error(code: str, message: str, details: str = "") -> dict[str, Any]:
     return {"code": code, "message": message, "details": details, "error_level": None}
+
+
+def error_list_of(api: ServiceApi, exc: ApiException) -> list[dict[str, Any]]:
+    """A bare error list (setAppointmentFulfillmentData's ErrorList), deserialised by the SDK."""
+    parsed = api.api_client.deserialize(SimpleNamespace(data=exc.body), "List[Error]")
+    errors: list[dict[str, Any]] = [e.to_dict() for e in parsed]
+    assert errors == [
+        {"code": e["code"], "message": e["message"], "details": e.get("details"), "error_level": e.get("errorLevel")}
+        for e in json.loads(exc.body)
+    ]
+    return errors
+
+
+def open_slot(world: World, *, days: int = 4, hour: int = 15) -> datetime:
+    """A bookable start in the store's default working hours (no schedule published: Mon-Fri
+    08:00-18:00 New York, one job at a time): the first weekday ``days`` or more ahead, at
+    ``hour``:00 UTC (15:00Z is 10:00 or 11:00 in New York)."""
+    start = (world.server.clock() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    return start
+
+
+def past_booking(world: World) -> datetime:
+    """A start three hours or more ago: the appointment's work can be recorded as done."""
+    return (world.server.clock() - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+
+
+def at(start: datetime) -> AppointmentTimeInput:
+    # A datetime is sent as its isoformat(): ``...T15:00:00+00:00``, which is UTC.
+    return AppointmentTimeInput(start_time=start)
+
+
+def appointments_of(api: ServiceApi, job_id: str) -> dict[str, Appointment]:
+    job = api.get_service_job_by_service_job_id(job_id).payload
+    return {a.appointment_id: a for a in job.appointments}
+
+
+def job_as_on_the_wire(world: World, api: ServiceApi, job_id: str) -> None:
+    """The SDK's job model holds every field the server sent (rescheduledAppointmentId included)."""
+    path = f"/service/v1/serviceJobs/{job_id}"
+    assert as_json(api, api.get_service_job_by_service_job_id(job_id)) == normalised(raw(world, path))
 
 
 class TestLwa:
@@ -232,7 +287,7 @@ class TestRead:
 
 class TestCompleteAndCancel:
     def test_complete_then_complete_again(self, world: World, connect: Connect) -> None:
-        (job_id,) = world.job(JobStatus.NOT_SERVICED)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, fulfilled=True)
         api = connect(world)
         response = api.complete_service_job_by_service_job_id(job_id)
         assert isinstance(response, CompleteServiceJobByServiceJobIdResponse)
@@ -315,3 +370,253 @@ class TestForbidden:
             assert errors_of(api, caught.value, response_type) == [
                 error("Unauthorized", DENIED, "The application is not granted the Professional Services role.")
             ], name
+
+
+class TestAddAppointment:
+    def test_books_an_open_slot(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.PENDING_SCHEDULE)
+        start = open_slot(world)
+        api = connect(world)
+        body = AddAppointmentRequest(appointment_time=AppointmentTimeInput(start_time=start, duration_in_minutes=60))
+        response = api.add_appointment_for_service_job_by_service_job_id(job_id, body)
+        assert isinstance(response, SetAppointmentResponse)
+        assert response.errors is None
+        assert response.warnings is None
+        appointment_id = response.appointment_id
+        assert appointment_id.startswith(f"{job_id}_")
+        assert as_json(api, response) == {"appointmentId": appointment_id}
+
+        assert status_of(api, job_id) == "NOT_SERVICED"
+        (appointment,) = appointments_of(api, job_id).values()
+        assert appointment.appointment_id == appointment_id
+        assert appointment.appointment_status == "ACTIVE"
+        assert datetime.fromisoformat(appointment.appointment_time.start_time) == start
+        assert appointment.appointment_time.duration_in_minutes == 60
+        assert appointment.assigned_technicians is None
+        job_as_on_the_wire(world, api, job_id)
+
+        with pytest.raises(ApiException) as caught:
+            api.add_appointment_for_service_job_by_service_job_id(
+                job_id, AddAppointmentRequest(appointment_time=at(open_slot(world, hour=16)))
+            )
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "SetAppointmentResponse") == [
+            error(
+                "InvalidInput",
+                f"Failed to add appointment for jobId : {job_id}, reason : Job already has an active appointmentId.",
+            )
+        ]
+
+    def test_errors(self, world: World, connect: Connect) -> None:
+        (job_id, other_id) = world.job(JobStatus.PENDING_SCHEDULE, order_jobs=2)
+        start = open_slot(world)
+        api = connect(world)
+        local = start.astimezone(ZoneInfo("America/New_York"))
+        with pytest.raises(ApiException) as caught:
+            api.add_appointment_for_service_job_by_service_job_id(
+                job_id, AddAppointmentRequest(appointment_time=at(local))
+            )
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "SetAppointmentResponse") == [
+            error("InvalidInput", f"ISO8601 time {local.isoformat()} is not in UTC.")
+        ]
+
+        # The store takes one job at a time: once the slot is booked it is gone for the other job.
+        api.add_appointment_for_service_job_by_service_job_id(job_id, AddAppointmentRequest(appointment_time=at(start)))
+        with pytest.raises(ApiException) as caught:
+            api.add_appointment_for_service_job_by_service_job_id(
+                other_id, AddAppointmentRequest(appointment_time=at(start))
+            )
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "SetAppointmentResponse") == [
+            error(
+                "InvalidInput",
+                f"Failed to add appointment for jobId : {other_id}, reason : Appointment slot is not available.",
+            )
+        ]
+        assert status_of(api, other_id) == "PENDING_SCHEDULE"
+
+
+class TestAssignAndReschedule:
+    def test_assign_technicians_then_reschedule(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.PENDING_SCHEDULE)
+        api = connect(world)
+        first = api.add_appointment_for_service_job_by_service_job_id(
+            job_id, AddAppointmentRequest(appointment_time=at(open_slot(world)))
+        ).appointment_id
+        tech0, tech1 = world.technician_ids
+
+        assigned = api.assign_appointment_resources(
+            job_id,
+            first,
+            AssignAppointmentResourcesRequest(
+                resources=[AppointmentResource(resource_id=tech0), AppointmentResource(resource_id=tech1)]
+            ),
+        )
+        # ``{}`` deserialises to a response with neither payload nor errors.
+        assert isinstance(assigned, AssignAppointmentResourcesResponse)
+        assert (assigned.payload, assigned.errors) == (None, None)
+        assert [(t.technician_id, t.name) for t in appointments_of(api, job_id)[first].assigned_technicians] == [
+            (tech0, "Tech 0"),
+            (tech1, "Tech 1"),
+        ]
+
+        # RS4 ("Provider cannot meet original appointment") is valid for a default US job.
+        later = open_slot(world, hour=16)
+        response = api.reschedule_appointment_for_service_job_by_service_job_id(
+            job_id, first, RescheduleAppointmentRequest(appointment_time=at(later), reschedule_reason_code="RS4")
+        )
+        assert isinstance(response, SetAppointmentResponse)
+        assert response.errors is None
+        second = response.appointment_id
+        assert second != first
+        # The model's top-level warnings are deserialised into Warning models.
+        (warning,) = response.warnings
+        assert isinstance(warning, ModelWarning)
+        assert (warning.code, warning.message, warning.details) == (
+            "RESOURCES_UNASSIGNED",
+            f"Unassigned resources : {tech0},{tech1}",
+            None,
+        )
+        assert as_json(api, response) == {
+            "appointmentId": second,
+            "warnings": [{"code": "RESOURCES_UNASSIGNED", "message": f"Unassigned resources : {tech0},{tech1}"}],
+        }
+
+        appointments = appointments_of(api, job_id)
+        assert appointments[first].appointment_status == "CANCELLED"
+        new = appointments[second]
+        assert new.appointment_status == "ACTIVE"
+        assert new.rescheduled_appointment_id == first
+        assert datetime.fromisoformat(new.appointment_time.start_time) == later
+        assert new.assigned_technicians is None
+        assert status_of(api, job_id) == "NOT_SERVICED"
+        job_as_on_the_wire(world, api, job_id)
+
+    def test_reschedule_error(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.NOT_SERVICED)
+        api = connect(world)
+        (appointment_id,) = appointments_of(api, job_id)
+        # RS1 is a heavy-bulky code of DE only.
+        body = RescheduleAppointmentRequest(appointment_time=at(open_slot(world)), reschedule_reason_code="RS1")
+        with pytest.raises(ApiException) as caught:
+            api.reschedule_appointment_for_service_job_by_service_job_id(job_id, appointment_id, body)
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "SetAppointmentResponse") == [
+            error(
+                "InvalidInput",
+                f"Failed to add appointment for jobId : {job_id}, reason : "
+                "Appointment reschedule reason code is not valid.",
+            )
+        ]
+        assert appointments_of(api, job_id)[appointment_id].appointment_status == "ACTIVE"
+
+    def test_assign_warning_and_errors(self, world: World, other_world: World, connect: Connect) -> None:
+        # Two jobs booked into the same hour, Tech 0 on both.
+        _, job_id = world.job(JobStatus.NOT_SERVICED, order_jobs=2)
+        api = connect(world)
+        (appointment_id,) = appointments_of(api, job_id)
+        tech0 = world.technician_ids[0]
+
+        def assign(resource_id: str) -> AssignAppointmentResourcesResponse:
+            body = AssignAppointmentResourcesRequest(resources=[AppointmentResource(resource_id=resource_id)])
+            response: AssignAppointmentResourcesResponse = api.assign_appointment_resources(
+                job_id, appointment_id, body
+            )
+            return response
+
+        response = assign(tech0)
+        assert response.errors is None
+        assert isinstance(response.payload, AssignAppointmentResourcesResponsePayload)
+        (warning,) = response.payload.warnings
+        assert isinstance(warning, ModelWarning)
+        assert (warning.code, warning.message) == ("RESOURCES_OVERBOOKED", "Resources overbooked for this time window.")
+        assert as_json(api, response) == {
+            "payload": {
+                "warnings": [{"code": "RESOURCES_OVERBOOKED", "message": "Resources overbooked for this time window."}]
+            }
+        }
+
+        stranger = other_world.technician_ids[0]
+        with pytest.raises(ApiException) as caught:
+            assign(stranger)
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "AssignAppointmentResourcesResponse") == [
+            error(
+                "RESOURCES_NOT_REGISTERED_UNDER_MERCHANT",
+                f"Resources are not registered under this Merchant. Applicable resources: {stranger}",
+            )
+        ]
+        with pytest.raises(ApiException) as caught:
+            assign("TNOBODY")
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "AssignAppointmentResourcesResponse") == [
+            error("InvalidInput", "Invalid resourceId : TNOBODY provided in the input.")
+        ]
+        assert [t.technician_id for t in appointments_of(api, job_id)[appointment_id].assigned_technicians] == [tech0]
+
+
+class TestFulfillment:
+    def test_record_fulfillment_then_complete(self, world: World, connect: Connect) -> None:
+        booked = past_booking(world)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        api = connect(world)
+        (appointment_id,) = appointments_of(api, job_id)
+
+        # Completing needs the work recorded first.
+        with pytest.raises(ApiException) as caught:
+            api.complete_service_job_by_service_job_id(job_id)
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "CompleteServiceJobByServiceJobIdResponse") == [
+            error(
+                "InvalidInput",
+                f"Failed to complete job with jobId : {job_id}, reason : Fulfillment time of appointment "
+                f"{appointment_id} is not recorded.",
+            )
+        ]
+
+        body = SetAppointmentFulfillmentDataRequest(
+            fulfillment_time=FulfillmentTime(start_time=booked, end_time=booked + timedelta(hours=1)),
+            estimated_arrival_time=DateTimeRange(start_time=booked - timedelta(minutes=30), end_time=booked),
+            appointment_resources=[AppointmentResource(resource_id=world.technician_ids[0])],
+        )
+        result = api.set_appointment_fulfillment_data(job_id, appointment_id, body)
+        # The model declares the 204 response as a string; the SDK deserialises the empty body as "".
+        assert result == ""
+
+        response = api.complete_service_job_by_service_job_id(job_id)
+        assert isinstance(response, CompleteServiceJobByServiceJobIdResponse)
+        assert response.errors is None
+        assert status_of(api, job_id) == "COMPLETED"
+        assert appointments_of(api, job_id)[appointment_id].appointment_status == "COMPLETED"
+
+    def test_bare_error_list(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=past_booking(world))
+        api = connect(world)
+        (appointment_id,) = appointments_of(api, job_id)
+
+        # FulfillmentTime's ends are optional in the model, so the SDK sends an end alone.
+        end_only = SetAppointmentFulfillmentDataRequest(fulfillment_time=FulfillmentTime(end_time=past_booking(world)))
+        with pytest.raises(ApiException) as caught:
+            api.set_appointment_fulfillment_data(job_id, appointment_id, end_only)
+        # The SDK raises for any non-2xx status and leaves the body as text; it is the model's bare
+        # ErrorList (not {"errors": [...]}), which the SDK's own List[Error] reads back whole.
+        assert caught.value.status == 422
+        assert isinstance(json.loads(caught.value.body), list)
+        assert error_list_of(api, caught.value) == [
+            error("InvalidInput", "Appointment start time is required. Please check the input again.")
+        ]
+
+        # DateTimeRange requires both ends, so an estimatedArrivalTime with one end cannot be
+        # built: the SDK refuses it before any request.
+        with pytest.raises(ValueError, match="end_time"):
+            DateTimeRange(start_time=past_booking(world))
+
+        # No fulfillment artifact at all: 400, bare too.
+        with pytest.raises(ApiException) as caught:
+            api.set_appointment_fulfillment_data(job_id, appointment_id, SetAppointmentFulfillmentDataRequest())
+        assert caught.value.status == 400
+        assert error_list_of(api, caught.value) == [
+            error("InvalidInput", "No fulfillment artifacts provided in JSON payload.")
+        ]
+        assert status_of(api, job_id) == "NOT_SERVICED"

@@ -16,15 +16,22 @@ own refresh token, so tests never share a token.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sp_api.api import Services
 from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
-from sp_api.base import ApiResponse, Marketplaces, SellingApiException, SellingApiForbiddenException
+from sp_api.base import (
+    ApiResponse,
+    Marketplaces,
+    SellingApiBadRequestException,
+    SellingApiException,
+    SellingApiForbiddenException,
+)
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.rate_limits import RATE_LIMITS
@@ -97,6 +104,37 @@ def one_error(exc: SellingApiException) -> dict[str, str]:
     error: dict[str, str] = exc.error[0]
     assert (exc.amzn_code, exc.message) == (error["code"], error["message"])
     return error
+
+
+def invalid(message: str) -> dict[str, str]:
+    return {"code": "InvalidInput", "message": message, "details": ""}
+
+
+def open_slot(world: World, *, days: int = 4, hour: int = 15) -> datetime:
+    """A bookable start in the store's default working hours (no schedule published: Mon-Fri
+    08:00-18:00 New York, one job at a time): the first weekday ``days`` or more ahead, at
+    ``hour``:00 UTC (15:00Z is 10:00 or 11:00 in New York)."""
+    start = (world.server.clock() + timedelta(days=days)).replace(hour=hour, minute=0, second=0, microsecond=0)
+    while start.weekday() >= 5:
+        start += timedelta(days=1)
+    return start
+
+
+def past_booking(world: World) -> datetime:
+    """A start three hours or more ago: the appointment's work can be recorded as done."""
+    return (world.server.clock() - timedelta(hours=3)).replace(minute=0, second=0, microsecond=0)
+
+
+def appointments_of(client: Services, job_id: str) -> dict[str, dict[str, Any]]:
+    job = client.get_service_job_by_service_job_id(job_id).payload
+    return {a["appointmentId"]: a for a in job["appointments"]}
+
+
+def wire_put(world: World, path: str, body: Any) -> tuple[int, Any]:
+    """A PUT made without the client under test: what the server really answered."""
+    with world.client() as c:
+        response = c.put(path, json=body)
+    return response.status_code, response.json() if response.content else None
 
 
 class TestLwa:
@@ -209,7 +247,7 @@ class TestRead:
 
 class TestCompleteAndCancel:
     def test_complete_then_complete_again(self, world: World, connect: Connect) -> None:
-        (job_id,) = world.job(JobStatus.NOT_SERVICED)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, fulfilled=True)
         client = connect(world)
         response = client.complete_service_job_by_service_job_id(job_id)
         assert isinstance(response, ApiResponse)
@@ -285,3 +323,248 @@ class TestForbidden:
                 "message": DENIED,
                 "details": "The application is not granted the Professional Services role.",
             }, name
+
+
+class TestAddAppointment:
+    def test_books_an_open_slot(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.PENDING_SCHEDULE)
+        start = open_slot(world)
+        client = connect(world)
+        # The request body's fields are the method's keyword arguments. The client also adds
+        # marketplaceIds and MarketplaceIds to every POST/PUT body; the server ignores them.
+        response = client.add_appointment_for_service_job_by_service_job_id(
+            job_id, appointmentTime={"startTime": format_utc(start), "durationInMinutes": 60}
+        )
+        assert isinstance(response, ApiResponse)
+        assert response.errors is None
+        appointment_id = response.payload["appointmentId"]
+        assert response.payload == {"appointmentId": appointment_id}
+        assert appointment_id.startswith(f"{job_id}_")
+
+        job = client.get_service_job_by_service_job_id(job_id).payload
+        assert job["serviceJobStatus"] == "NOT_SERVICED"
+        assert job["appointments"] == [
+            {
+                "appointmentId": appointment_id,
+                "appointmentStatus": "ACTIVE",
+                "appointmentTime": {"startTime": format_utc(start), "durationInMinutes": 60},
+            }
+        ]
+
+        with pytest.raises(SellingApiException) as caught:
+            client.add_appointment_for_service_job_by_service_job_id(
+                job_id, appointmentTime={"startTime": format_utc(open_slot(world, hour=16))}
+            )
+        assert type(caught.value) is SellingApiException
+        assert one_error(caught.value) == invalid(
+            f"Failed to add appointment for jobId : {job_id}, reason : Job already has an active appointmentId."
+        )
+
+    def test_errors(self, world: World, connect: Connect) -> None:
+        (job_id, other_id) = world.job(JobStatus.PENDING_SCHEDULE, order_jobs=2)
+        start = open_slot(world)
+        client = connect(world)
+        local = start.astimezone(ZoneInfo("America/New_York")).isoformat()
+        with pytest.raises(SellingApiException) as caught:
+            client.add_appointment_for_service_job_by_service_job_id(job_id, appointmentTime={"startTime": local})
+        assert type(caught.value) is SellingApiException
+        assert one_error(caught.value) == invalid(f"ISO8601 time {local} is not in UTC.")
+
+        # The method's docstring names the request model ``body``, but a ``body=`` keyword is sent
+        # as a field named "body": the server sees no appointmentTime.
+        with pytest.raises(SellingApiBadRequestException) as caught_bad:
+            client.add_appointment_for_service_job_by_service_job_id(
+                job_id, body={"appointmentTime": {"startTime": format_utc(start)}}
+            )
+        assert one_error(caught_bad.value) == invalid("Missing or invalid request parameters: [appointmentTime]")
+
+        # The store takes one job at a time: once the slot is booked it is gone for the other job.
+        client.add_appointment_for_service_job_by_service_job_id(
+            job_id, appointmentTime={"startTime": format_utc(start)}
+        )
+        with pytest.raises(SellingApiException) as caught:
+            client.add_appointment_for_service_job_by_service_job_id(
+                other_id, appointmentTime={"startTime": format_utc(start)}
+            )
+        assert one_error(caught.value) == invalid(
+            f"Failed to add appointment for jobId : {other_id}, reason : Appointment slot is not available."
+        )
+        assert status_of(client, other_id) == "PENDING_SCHEDULE"
+
+
+class TestAssignAndReschedule:
+    def test_assign_technicians_then_reschedule(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.PENDING_SCHEDULE)
+        client = connect(world)
+        first = client.add_appointment_for_service_job_by_service_job_id(
+            job_id, appointmentTime={"startTime": format_utc(open_slot(world))}
+        ).payload["appointmentId"]
+        tech0, tech1 = world.technician_ids
+
+        assigned = client.assign_appointment_resources(
+            job_id, first, resources=[{"resourceId": tech0}, {"resourceId": tech1}]
+        )
+        assert isinstance(assigned, ApiResponse)
+        assert assigned.payload == {}
+        assert assigned.errors is None
+        assert appointments_of(client, job_id)[first]["assignedTechnicians"] == [
+            {"technicianId": tech0, "name": "Tech 0"},
+            {"technicianId": tech1, "name": "Tech 1"},
+        ]
+
+        # RS4 ("Provider cannot meet original appointment") is valid for a default US job.
+        later = open_slot(world, hour=16)
+        response = client.reschedule_appointment_for_service_job_by_service_job_id_post(
+            job_id, first, appointmentTime={"startTime": format_utc(later)}, rescheduleReasonCode="RS4"
+        )
+        assert isinstance(response, ApiResponse)
+        assert response.errors is None
+        second = response.payload["appointmentId"]
+        assert second != first
+        # The model's top-level ``warnings`` arrive untouched in the payload (and as an attribute).
+        unassigned = [{"code": "RESOURCES_UNASSIGNED", "message": f"Unassigned resources : {tech0},{tech1}"}]
+        assert response.payload == {"appointmentId": second, "warnings": unassigned}
+        assert response.warnings == unassigned
+
+        appointments = appointments_of(client, job_id)
+        assert appointments[first]["appointmentStatus"] == "CANCELLED"
+        assert appointments[second] == {
+            "appointmentId": second,
+            "appointmentStatus": "ACTIVE",
+            "appointmentTime": {"startTime": format_utc(later), "durationInMinutes": 60},
+            "rescheduledAppointmentId": first,
+        }
+        assert status_of(client, job_id) == "NOT_SERVICED"
+
+    def test_reschedule_errors(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.NOT_SERVICED)
+        client = connect(world)
+        (appointment_id,) = appointments_of(client, job_id)
+        body = {"appointmentTime": {"startTime": format_utc(open_slot(world))}}
+
+        # The client's reschedule method without the ``_post`` suffix has no appointmentId and POSTs
+        # to /serviceJobs/{serviceJobId}, a path that only answers GET.
+        with pytest.raises(SellingApiException) as caught:
+            client.reschedule_appointment_for_service_job_by_service_job_id(job_id, **body, rescheduleReasonCode="RS4")
+        assert type(caught.value) is SellingApiException
+        assert one_error(caught.value) == {
+            "code": "MethodNotAllowed",
+            "message": "The method is not allowed for the requested resource.",
+            "details": "",
+        }
+
+        # RS1 is a heavy-bulky code of DE only.
+        with pytest.raises(SellingApiException) as caught:
+            client.reschedule_appointment_for_service_job_by_service_job_id_post(
+                job_id, appointment_id, **body, rescheduleReasonCode="RS1"
+            )
+        assert type(caught.value) is SellingApiException
+        assert one_error(caught.value) == invalid(
+            f"Failed to add appointment for jobId : {job_id}, reason : Appointment reschedule reason code is not valid."
+        )
+        assert appointments_of(client, job_id)[appointment_id]["appointmentStatus"] == "ACTIVE"
+
+    def test_assign_warning_and_errors(self, world: World, other_world: World, connect: Connect) -> None:
+        # Two jobs booked into the same hour, Tech 0 on both.
+        first_job, job_id = world.job(JobStatus.NOT_SERVICED, order_jobs=2)
+        client = connect(world)
+        (appointment_id,) = appointments_of(client, job_id)
+        tech0 = world.technician_ids[0]
+
+        response = client.assign_appointment_resources(job_id, appointment_id, resources=[{"resourceId": tech0}])
+        assert response.errors is None
+        # The model nests assign's warnings under ``payload``; ApiResponse takes that object as its payload.
+        assert response.payload == {
+            "warnings": [{"code": "RESOURCES_OVERBOOKED", "message": "Resources overbooked for this time window."}]
+        }
+
+        stranger = other_world.technician_ids[0]
+        with pytest.raises(SellingApiException) as caught:
+            client.assign_appointment_resources(job_id, appointment_id, resources=[{"resourceId": stranger}])
+        assert type(caught.value) is SellingApiException
+        assert one_error(caught.value) == {
+            "code": "RESOURCES_NOT_REGISTERED_UNDER_MERCHANT",
+            "message": f"Resources are not registered under this Merchant. Applicable resources: {stranger}",
+            "details": "",
+        }
+        with pytest.raises(SellingApiException) as caught:
+            client.assign_appointment_resources(job_id, appointment_id, resources=[{"resourceId": "TNOBODY"}])
+        assert one_error(caught.value) == invalid("Invalid resourceId : TNOBODY provided in the input.")
+        assert appointments_of(client, job_id)[appointment_id]["assignedTechnicians"] == [
+            {"technicianId": tech0, "name": "Tech 0"}
+        ]
+        assert status_of(client, first_job) == "NOT_SERVICED"
+
+
+class TestFulfillment:
+    def test_record_fulfillment_then_complete(self, world: World, connect: Connect) -> None:
+        booked = past_booking(world)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        client = connect(world)
+        (appointment_id,) = appointments_of(client, job_id)
+
+        # Completing needs the work recorded first.
+        with pytest.raises(SellingApiException) as caught:
+            client.complete_service_job_by_service_job_id(job_id)
+        assert one_error(caught.value) == invalid(
+            f"Failed to complete job with jobId : {job_id}, reason : Fulfillment time of appointment "
+            f"{appointment_id} is not recorded."
+        )
+
+        response = client.set_appointment_fulfillment_data(
+            job_id,
+            appointment_id,
+            fulfillmentTime={"startTime": format_utc(booked), "endTime": format_utc(booked + timedelta(hours=1))},
+            estimatedArrivalTime={
+                "startTime": format_utc(booked - timedelta(minutes=30)),
+                "endTime": format_utc(booked),
+            },
+            appointmentResources=[{"resourceId": world.technician_ids[0]}],
+        )
+        # 204 with no body: the client's JSON decoding fails quietly and it answers an empty payload.
+        assert isinstance(response, ApiResponse)
+        assert response.payload == {}
+        assert response.errors is None
+
+        assert client.complete_service_job_by_service_job_id(job_id).payload == {}
+        assert status_of(client, job_id) == "COMPLETED"
+        assert appointments_of(client, job_id)[appointment_id]["appointmentStatus"] == "COMPLETED"
+
+    def test_bare_error_list_is_taken_for_a_success(self, world: World, connect: Connect) -> None:
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=past_booking(world))
+        client = connect(world)
+        (appointment_id,) = appointments_of(client, job_id)
+        path = f"/service/v1/serviceJobs/{job_id}/appointments/{appointment_id}/fulfillment"
+        end_only = {"fulfillmentTime": {"endTime": format_utc(past_booking(world))}}
+        start_missing = invalid("Appointment start time is required. Please check the input again.")
+
+        # On the wire: 422 and, as the model declares for this operation, a bare ErrorList.
+        assert wire_put(world, path, end_only) == (422, [start_missing])
+
+        # The client reads a JSON list as its first element and raises only for a body with an
+        # "errors" key, so the 422 comes back as an ordinary ApiResponse whose payload is the first
+        # error object. No exception; the status is not on ApiResponse.
+        response = client.set_appointment_fulfillment_data(job_id, appointment_id, **end_only)
+        assert isinstance(response, ApiResponse)
+        assert response.errors is None
+        assert response.payload == start_missing
+
+        # With two errors the second is dropped.
+        both = {**end_only, "estimatedArrivalTime": {"startTime": format_utc(past_booking(world))}}
+        eta_missing = invalid(
+            "Failed to process input. Reason: ETA start and end time both are mandatory field as part of "
+            "estimatedArrivalTime object. Please check the input again"
+        )
+        assert wire_put(world, path, both) == (422, [start_missing, eta_missing])
+        assert client.set_appointment_fulfillment_data(job_id, appointment_id, **both).payload == start_missing
+
+        # A 400 is swallowed the same way (the client's marketplaceIds make the body non-empty,
+        # but it carries no fulfillment artifact).
+        no_artifacts = invalid("No fulfillment artifacts provided in JSON payload.")
+        assert wire_put(world, path, {}) == (400, [no_artifacts])
+        assert client.set_appointment_fulfillment_data(job_id, appointment_id).payload == no_artifacts
+
+        # Nothing was recorded: the job still cannot be completed.
+        with pytest.raises(SellingApiException):
+            client.complete_service_job_by_service_job_id(job_id)
+        assert status_of(client, job_id) == "NOT_SERVICED"

@@ -7,7 +7,6 @@ on a fall-back day a repeated wall time is offered once (its first occurrence, `
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, time, timedelta
@@ -38,7 +37,10 @@ def grid_starts(window: tuple[int, int], *, tz: ZoneInfo, step_minutes: int) -> 
         start, next_start = local_minute(midnight, tz), local_minute(midnight + timedelta(days=1), tz)
         if start is not None and next_start is not None and next_start - start == _DAY_MINUTES:
             # No clock change today (the common case): the grid is plain arithmetic from midnight.
-            out.extend(m for m in range(start, start + _DAY_MINUTES, step_minutes) if lo <= m < hi)
+            if lo <= start and start + _DAY_MINUTES <= hi:
+                out.extend(range(start, start + _DAY_MINUTES, step_minutes))
+            else:
+                out.extend(m for m in range(start, start + _DAY_MINUTES, step_minutes) if lo <= m < hi)
             day += timedelta(days=1)
             continue
         for offset in range(0, _DAY_MINUTES, step_minutes):
@@ -95,15 +97,17 @@ def appointment_slots(
     lo, hi = scheduled[0][0], scheduled[-1][1]
     # Instead of a minimum per span, test each span against the few runs with nothing scheduled
     # (nights, weekends): they are disjoint and sorted, so their ends are sorted too.
+    # Starts ascend, so the first gap ending after a start only moves forward: one pointer walk.
     gaps = [(s, e) for s, e, v in scheduled if v <= 0]
-    gap_ends = [e for _, e in gaps]
+    n_gaps, i = len(gaps), 0
     spans = []
     for s in sorted(set(starts)):
         e = s + duration
         if s < lo or e > hi:
             continue
-        i = bisect_right(gap_ends, s)
-        if i == len(gaps) or gaps[i][0] >= e:
+        while i < n_gaps and gaps[i][1] <= s:
+            i += 1
+        if i == n_gaps or gaps[i][0] >= e:
             spans.append((s, e))
     out: list[tuple[int, int, int]] = []
     for (s, e), lowest_available in zip(spans, _sliding_minima(available, spans), strict=True):
