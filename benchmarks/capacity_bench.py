@@ -119,12 +119,18 @@ def main() -> None:
     rng = random.Random(7)
     schedule, reserved = weekly_schedule(), reservations(300, rng)
     loaded = as_loaded(reserved)
-    assert engine(schedule, loaded) == naive(schedule, reserved), "engine and naive scan disagree"
+    # The engine is timed first: after the naive scan's millions of short-lived objects the
+    # allocator is measurably slower for a while, which is the naive scan's cost, not the engine's.
     e = timed(lambda: engine(schedule, loaded), 200)
-    n = timed(lambda: naive(schedule, reserved), 3)
+    results: list[tuple[int, int]] = []
+    n = timed(lambda: results.append(naive(schedule, reserved)), 3)
+    assert engine(schedule, loaded) == results[0], "engine and naive scan disagree"
     print("machine:", _machine())
     print(f"1 resource, {DAYS} days, weekly schedule, 300 reservations: slots (60 min on a 60 min grid) + fixed 30-min")
-    print(f"  engine        p50 {statistics.median(e):8.2f} ms   p95 {pct(e, 0.95):8.2f} ms   (target <= 2 ms)")
+    print(
+        f"  engine        p50 {statistics.median(e):8.2f} ms   p95 {pct(e, 0.95):8.2f} ms"
+        f"   min {e[0]:6.2f} ms   (target <= 2 ms)"
+    )
     print(f"  naive scan    p50 {statistics.median(n):8.2f} ms")
     print(f"  ratio naive/engine: {statistics.median(n) / statistics.median(e):.0f}x   (target >= 10x)")
     http_figures(schedule, reserved)
@@ -213,11 +219,27 @@ def http_figures(schedule: list[Availability], reserved: list[Availability]) -> 
         )
         assert r.status_code == 200, r.text
 
-    for name, fn in (("GET appointmentSlots, 90 days", slots), ("POST capacity/fixed, 30-min, one page", fixed)):
+    (job_id,) = world.job()  # type: ignore[attr-defined]
+
+    def baseline() -> None:
+        r = client.get(f"/service/v1/serviceJobs/{job_id}")
+        assert r.status_code == 200, r.text
+
+    # The floor: one authenticated read of one job on the same server, so the figures above can be
+    # read against what any request costs on this machine at this moment.
+    cases = (
+        ("GET serviceJobs/{id} (baseline)", baseline, ""),
+        ("GET appointmentSlots, 90 days", slots, "   (target p95 <= 10 ms)"),
+        ("POST capacity/fixed, 30-min, one page", fixed, "   (target p95 <= 10 ms)"),
+    )
+    floor = 0.0
+    for name, fn, target in cases:
         fn()
         t = timed(fn, 100)
+        floor = floor or statistics.median(t)
         print(
-            f"  HTTP {name:40} p50 {statistics.median(t):7.2f} ms   p95 {pct(t, 0.95):7.2f} ms   (target p95 <= 10 ms)"
+            f"  HTTP {name:40} p50 {statistics.median(t):7.2f} ms   p95 {pct(t, 0.95):7.2f} ms"
+            f"   {statistics.median(t) / floor:4.1f}x baseline{target}"
         )
     server.stop()  # type: ignore[attr-defined]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 
 from sp_services.api.context import AppContext, caller, context
 from sp_services.api.params import Params, json_body
@@ -18,31 +17,25 @@ from sp_services.services import slots as service
 router = APIRouter(prefix="/service/v1", tags=["service"])
 
 
-def _report(report: service.SlotReport) -> JSONResponse:
-    # A JSONResponse skips FastAPI's per-item encoder walk: a 90-day report has thousands of slots.
-    return JSONResponse(
-        {
-            "payload": {
-                "startTime": format_utc_seconds(report.start),
-                "endTime": format_utc_seconds(report.end),
-                "schedulingType": "REAL_TIME_SCHEDULING" if report.real_time else "NON_REAL_TIME_SCHEDULING",
-                "appointmentSlots": [
-                    {
-                        "startTime": minute_text(s),
-                        "endTime": minute_text(e),
-                        "capacity": c,
-                    }
-                    for s, e, c in report.slots
-                ],
-            }
-        }
+def _report(report: service.SlotReport) -> Response:
+    """The model's GetAppointmentSlotsResponse, written out directly: a 90-day report has thousands
+    of slots, and building a dict per slot for a JSON encoder cost more than the slots themselves.
+    Every value is a digit string, a fixed enum or an integer, so nothing needs escaping."""
+    kind = "REAL_TIME_SCHEDULING" if report.real_time else "NON_REAL_TIME_SCHEDULING"
+    slots = ",".join(
+        f'{{"startTime":"{minute_text(s)}","endTime":"{minute_text(e)}","capacity":{c}}}' for s, e, c in report.slots
     )
+    body = (
+        f'{{"payload":{{"startTime":"{format_utc_seconds(report.start)}","endTime":"{format_utc_seconds(report.end)}",'
+        f'"schedulingType":"{kind}","appointmentSlots":[{slots}]}}}}'
+    )
+    return Response(body.encode(), media_type="application/json")
 
 
 @router.get("/appointmentSlots", operation_id="getAppointmentSlots")
 async def get_appointment_slots(
     request: Request, principal: Principal = Depends(caller("getAppointmentSlots")), ctx: AppContext = Depends(context)
-) -> JSONResponse:
+) -> Response:
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds",))
     asin = p.string("asin", required=True, pattern=ids.ASIN)
     store_id = p.string("storeId", required=True, max_length=100)
@@ -71,7 +64,7 @@ async def get_appointment_slots_by_job_id(
     serviceJobId: str,
     principal: Principal = Depends(caller("getAppointmmentSlotsByJobId")),
     ctx: AppContext = Depends(context),
-) -> JSONResponse:
+) -> Response:
     if not ids.SERVICE_JOB_ID.match(serviceJobId):
         raise InvalidInput.params(["serviceJobId"])
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds",))

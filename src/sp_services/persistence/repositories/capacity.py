@@ -7,13 +7,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Text, and_, cast, delete, or_, select
+from sqlalchemy import Text, and_, case, cast, delete, or_, select
 
-from sp_services.domain.capacity import to_minute
 from sp_services.domain.enums import AppointmentStatus
 from sp_services.domain.recurrence import Availability, Recurrence
 from sp_services.domain.resources import Reservation, ReservationType, Resource, ResourceKind
 from sp_services.persistence import tables as t
+from sp_services.persistence.sql import epoch_minute
 
 from .base import Repository
 
@@ -137,12 +137,16 @@ class CapacityRepository(Repository):
         """
         start, end = window
         R = t.Reservation
+        one_off = R.recurrence_end.is_(None)
         rows = self.session.execute(
             select(
                 R.resource_id,
-                R.start_time,
-                R.end_time,
+                epoch_minute(R.start_time),
+                epoch_minute(R.end_time),
                 R.capacity,
+                # Only recurring rows need their instants and day lists as values.
+                case((one_off, None), else_=R.start_time),
+                case((one_off, None), else_=R.end_time),
                 R.recurrence_end,
                 cast(R.days_of_week, Text),
                 cast(R.days_of_month, Text),
@@ -153,10 +157,10 @@ class CapacityRepository(Repository):
             )
         )
         result: dict[str, tuple[list[tuple[int, int, int]], list[Availability]]] = {}
-        for resource_id, begin, finish, capacity, rec_end, dow, dom in rows:
-            one_off, recurring = result.setdefault(resource_id, ([], []))
+        for resource_id, first, last, capacity, begin, finish, rec_end, dow, dom in rows:
+            intervals, recurring = result.setdefault(resource_id, ([], []))
             if rec_end is None:
-                one_off.append((to_minute(begin), to_minute(finish), capacity))
+                intervals.append((first, last, capacity))
             else:
                 recurring.append(
                     Availability(begin, finish, capacity, _recurrence(rec_end, json.loads(dow), json.loads(dom)))
@@ -173,18 +177,16 @@ class CapacityRepository(Repository):
         A, J, AT = t.AppointmentRow, t.ServiceJob, t.AppointmentTechnician
         live = (A.status == AppointmentStatus.ACTIVE.value, A.start_time < end, A.start_time > start - MAX_SPAN)
         result: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        for store_id, begin, minutes in self.session.execute(
-            select(J.store_id, A.start_time, A.duration_minutes)
+        for store_id, m, minutes in self.session.execute(
+            select(J.store_id, epoch_minute(A.start_time), A.duration_minutes)
             .join(J, J.service_job_id == A.service_job_id)
             .where(J.store_id.in_(resource_ids), *live)
         ):
-            m = to_minute(begin)
             result[store_id].append((m, m + minutes, 1))
-        for tech_id, begin, minutes in self.session.execute(
-            select(AT.technician_id, A.start_time, A.duration_minutes)
+        for tech_id, m, minutes in self.session.execute(
+            select(AT.technician_id, epoch_minute(A.start_time), A.duration_minutes)
             .join(A, A.appointment_id == AT.appointment_id)
             .where(AT.technician_id.in_(resource_ids), *live)
         ):
-            m = to_minute(begin)
             result[tech_id].append((m, m + minutes, 1))
         return result
