@@ -7,6 +7,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,15 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     max_body_bytes: int = 1024 * 1024
     access_token_ttl_seconds: int = 3600
+    # "package.module:function" called with (decrypted bytes, content type) -> True when clean.
+    content_scanner: str | None = None
+    # Proof-of-appointment documents: None keeps them under data_dir/blobs; "file:///abs/dir" or
+    # "s3://bucket/optional/prefix" (with the s3_* fields below; unset ones fall back to boto3's defaults).
+    blob_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = Field(default=None, repr=False)
 
     @property
     def resolved_database_url(self) -> str:

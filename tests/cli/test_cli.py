@@ -155,3 +155,43 @@ def test_demo_if_empty_leaves_a_used_database_alone(tmp_path: Path) -> None:
     assert "demo data not loaded" in result.stdout
     fresh = _cli("demo", "--if-empty", "--json", "--database-url", f"sqlite:///{tmp_path / 'new.db'}", env=env)
     assert json.loads(fresh.stdout)["seller_id"] == "A1DEMOSELLERUS"
+
+
+def test_documents_purge_deletes_stale_unreferenced_uploads(tmp_path: Path) -> None:
+    """The retention command as cron would run it: an upload left unattached for over 30 days goes
+    (record and encrypted blob); a fresh one stays."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from sp_services.blobs import LocalBlobStore
+    from sp_services.domain.documents import ContentType, Declared, DocumentKey
+    from sp_services.persistence.repositories.documents import DocumentRepository
+    from sp_services.persistence.tables import Document
+
+    env = {"SP_SERVICES_DATA_DIR": str(tmp_path)}
+    url = f"sqlite:///{tmp_path / 'docs.db'}"
+    upgrade(url)
+    db = Database(url)
+    now = datetime.now(UTC)
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    with db.transaction() as session:
+        create_seller(session, name="S", marketplace_ids=["ATVPDKIKX0DER"], seller_id="ASELLER1", now=now)
+        for name, age in (("stale", timedelta(days=31)), ("fresh", timedelta(days=29))):
+            DocumentRepository(session).add(
+                name,
+                seller_id="ASELLER1",
+                declared=Declared(ContentType.PDF, 10, None),
+                wrapped_key=DocumentKey.new().wrap(b"secret"),
+                now=now - age,
+                url_expires_at=now - age + timedelta(minutes=5),
+            )
+            blobs.put(f"documents/{name}", b"x" * 16)
+    result = _cli("documents", "purge", "--database-url", url, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "purged 1 upload(s) never attached to an appointment"
+    with db.transaction(write=False) as session:
+        assert list(session.scalars(select(Document.upload_destination_id))) == ["fresh"]
+    db.dispose()
+    assert blobs.get("documents/stale") is None
+    assert blobs.get("documents/fresh") == b"x" * 16

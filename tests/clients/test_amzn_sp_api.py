@@ -12,12 +12,15 @@ The SDK deserialises every response into its generated models, which validate wh
 own ``sanitize_for_serialization`` and compared with the raw wire response, so a field the model does
 not know (and would silently drop) or mangles shows up as a failure.
 
-python-dateutil is not a dependency of the SDK; without it the SDK leaves ``date-time`` fields as the
-strings it received. The comparisons below read times as instants, so they hold either way.
+python-dateutil is not a dependency of the SDK; with it (botocore brings it in) the SDK parses
+``date-time`` fields into datetimes, without it it leaves them as the strings it received. The
+comparisons below read times as instants (``instant``, ``normalised``), so they hold either way.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -25,8 +28,11 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
-from spapi import ApiException, SPAPIClient, SPAPIConfig
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from spapi import ApiException, Configuration, SPAPIClient, SPAPIConfig
 from spapi.api.services_v1.service_api import ServiceApi
 from spapi.models.services_v1 import (
     AddAppointmentRequest,
@@ -38,13 +44,19 @@ from spapi.models.services_v1 import (
     AssignAppointmentResourcesResponsePayload,
     CancelServiceJobByServiceJobIdResponse,
     CompleteServiceJobByServiceJobIdResponse,
+    CreateServiceDocumentUploadDestination,
     DateTimeRange,
+    EncryptionDetails,
+    FulfillmentDocument,
     FulfillmentTime,
     GetServiceJobByServiceJobIdResponse,
     GetServiceJobsResponse,
     JobListing,
+    Poa,
     RescheduleAppointmentRequest,
+    ServiceDocumentUploadDestination,
     ServiceJob,
+    ServiceUploadDocument,
     SetAppointmentFulfillmentDataRequest,
     SetAppointmentResponse,
 )
@@ -57,7 +69,9 @@ from tests.support import Server, World, make_world
 US = "ATVPDKIKX0DER"
 UNAUTHORIZED_ACTION = "Not authorized to access this resource.Please check your input again"
 DENIED = "Access to requested resource is denied."
-TIME_KEYS = frozenset({"createTime", "startTime", "endTime"})
+TIME_KEYS = frozenset({"createTime", "startTime", "endTime", "uploadTime"})
+PDF = b"%PDF-1.7\n" + b"proof of appointment " * 40 + b"\n%%EOF\n"
+CONTENT_TYPE_INVALID = "contentType parameter is invalid. Use one of ['TIFF', 'JPG', 'PNG', 'JPEG', 'GIF', 'PDF']"
 
 Connect = Callable[[World], ServiceApi]
 
@@ -107,6 +121,11 @@ def normalised(value: Any) -> Any:
     if isinstance(value, list):
         return [normalised(v) for v in value]
     return value
+
+
+def instant(value: datetime | str) -> datetime:
+    """A ``date-time`` field of a model as an instant, parsed by the SDK or not."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def as_json(api: ServiceApi, model: Any) -> Any:
@@ -390,7 +409,7 @@ class TestAddAppointment:
         (appointment,) = appointments_of(api, job_id).values()
         assert appointment.appointment_id == appointment_id
         assert appointment.appointment_status == "ACTIVE"
-        assert datetime.fromisoformat(appointment.appointment_time.start_time) == start
+        assert instant(appointment.appointment_time.start_time) == start
         assert appointment.appointment_time.duration_in_minutes == 60
         assert appointment.assigned_technicians is None
         job_as_on_the_wire(world, api, job_id)
@@ -488,7 +507,7 @@ class TestAssignAndReschedule:
         new = appointments[second]
         assert new.appointment_status == "ACTIVE"
         assert new.rescheduled_appointment_id == first
-        assert datetime.fromisoformat(new.appointment_time.start_time) == later
+        assert instant(new.appointment_time.start_time) == later
         assert new.assigned_technicians is None
         assert status_of(api, job_id) == "NOT_SERVICED"
         job_as_on_the_wire(world, api, job_id)
@@ -620,3 +639,114 @@ class TestFulfillment:
             error("InvalidInput", "No fulfillment artifacts provided in JSON payload.")
         ]
         assert status_of(api, job_id) == "NOT_SERVICED"
+
+
+def encrypted_for(details: EncryptionDetails, content: bytes) -> bytes:
+    """What a caller does with a destination's EncryptionDetails: AES-256-CBC with PKCS#7 padding,
+    done here with ``cryptography`` alone (the SDK has no helper for it)."""
+    key, iv = base64.b64decode(details.key), base64.b64decode(details.initialization_vector)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def b64_digest(name: str, data: bytes) -> str:
+    return base64.b64encode(hashlib.new(name, data).digest()).decode()
+
+
+def to_ms(moment: datetime) -> datetime:
+    """An instant truncated to the millisecond, the precision of the server's times."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class TestDocuments:
+    def test_proof_of_appointment_upload_then_complete(self, world: World, connect: Connect) -> None:
+        booked = past_booking(world)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        api = connect(world)
+        (appointment_id,) = appointments_of(api, job_id)
+
+        body = ServiceUploadDocument(content_type="PDF", content_length=len(PDF), content_md5=b64_digest("md5", PDF))
+        response = api.create_service_document_upload_destination(body)
+        assert isinstance(response, CreateServiceDocumentUploadDestination)
+        assert response.errors is None
+        destination = response.payload
+        assert isinstance(destination, ServiceDocumentUploadDestination)
+        destination_id = destination.upload_destination_id
+        assert destination.url.startswith(f"{world.server.url}/uploads/{destination_id}?")
+        details = destination.encryption_details
+        assert isinstance(details, EncryptionDetails)
+        assert details.standard == "AES"
+        assert len(base64.b64decode(details.key)) == 32
+        assert len(base64.b64decode(details.initialization_vector)) == 16
+        # ``headers`` is a free-form object in the model: the JSON object as received.
+        assert destination.headers == {"Content-Type": "application/pdf"}
+        # Nothing of the body was lost on the way into the models (the SDK keeps the raw last response).
+        assert as_json(api, response) == normalised(json.loads(api.api_client.last_response.data))
+
+        # The SDK has no upload helper: a plain signed PUT of the encrypted bytes, with the
+        # destination's headers.
+        data = encrypted_for(details, PDF)
+        upload = httpx.put(destination.url, content=data, headers=destination.headers, timeout=30)
+        assert upload.status_code == 200, upload.text
+        assert upload.headers["etag"] == f'"{hashlib.md5(data).hexdigest()}"'
+
+        tech1 = world.technician_ids[1]
+        body = SetAppointmentFulfillmentDataRequest(
+            fulfillment_time=FulfillmentTime(start_time=booked, end_time=booked + timedelta(hours=1)),
+            appointment_resources=[AppointmentResource(resource_id=tech1)],
+            fulfillment_documents=[
+                FulfillmentDocument(upload_destination_id=destination_id, content_sha256=b64_digest("sha256", data))
+            ],
+        )
+        before = to_ms(world.server.clock())
+        assert api.set_appointment_fulfillment_data(job_id, appointment_id, body) == ""
+        after = world.server.clock()
+
+        # The appointment now carries its proof, deserialised into the model's Poa; the crew is
+        # the one recorded with the document.
+        poa = appointments_of(api, job_id)[appointment_id].poa
+        assert isinstance(poa, Poa)
+        assert poa.poa_type == "POA_RECEIPT"
+        assert before <= instant(poa.upload_time) <= after
+        assert [(t.technician_id, t.name) for t in poa.technicians] == [(tech1, "Tech 1")]
+        assert poa.uploading_technician == tech1
+        assert instant(poa.appointment_time.start_time) == booked
+        assert poa.appointment_time.duration_in_minutes == 60
+        job_as_on_the_wire(world, api, job_id)
+
+        response = api.complete_service_job_by_service_job_id(job_id)
+        assert isinstance(response, CompleteServiceJobByServiceJobIdResponse)
+        assert response.errors is None
+        assert status_of(api, job_id) == "COMPLETED"
+        assert appointments_of(api, job_id)[appointment_id].poa == poa
+
+    def test_destination_errors(self, world: World, connect: Connect) -> None:
+        api = connect(world)
+        # The model checks contentType against its enum and requires contentLength: neither
+        # invalid body can even be built, so the SDK sends nothing.
+        with pytest.raises(ValueError, match=r"Invalid value for `content_type` \(PNGr\), must be one of"):
+            ServiceUploadDocument(content_type="PNGr", content_length=10)
+        with pytest.raises(ValueError, match="Invalid value for `content_length`, must not be `None`"):
+            ServiceUploadDocument(content_type="PNG")
+
+        # A plain dict body is serialised as it is, unvalidated: the server's 422.
+        with pytest.raises(ApiException) as caught:
+            api.create_service_document_upload_destination({"contentType": "PNGr", "contentLength": 10})
+        assert caught.value.status == 422
+        assert errors_of(api, caught.value, "CreateServiceDocumentUploadDestination") == [
+            error("InvalidInput", CONTENT_TYPE_INVALID)
+        ]
+
+        # So is a model built with client-side validation off; its unset fields are left out.
+        unchecked = Configuration()
+        unchecked.client_side_validation = False
+        no_length = ServiceUploadDocument(content_type="PNG", _configuration=unchecked)
+        assert api.api_client.sanitize_for_serialization(no_length) == {"contentType": "PNG"}
+        with pytest.raises(ApiException) as caught:
+            api.create_service_document_upload_destination(no_length)
+        assert caught.value.status == 400
+        assert errors_of(api, caught.value, "CreateServiceDocumentUploadDestination") == [
+            error("InvalidInput", "Missing or invalid request parameters: [contentLength].")
+        ]

@@ -15,13 +15,19 @@ own refresh token, so tests never share a token.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sp_api.api import Services
 from sp_api.auth import AccessTokenClient
 from sp_api.auth.exceptions import AuthorizationError
@@ -32,6 +38,7 @@ from sp_api.base import (
     SellingApiException,
     SellingApiForbiddenException,
 )
+from sp_api.base.helpers import create_md5
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.rate_limits import RATE_LIMITS
@@ -41,6 +48,7 @@ from tests.support import Server, World, make_world
 US = "ATVPDKIKX0DER"
 UNAUTHORIZED_ACTION = "Not authorized to access this resource.Please check your input again"
 DENIED = "Access to requested resource is denied."
+PDF = b"%PDF-1.7\n" + b"proof of appointment " * 40 + b"\n%%EOF\n"
 
 
 def token_client_class(server: Server) -> type[AccessTokenClient]:
@@ -568,3 +576,119 @@ class TestFulfillment:
         with pytest.raises(SellingApiException):
             client.complete_service_job_by_service_job_id(job_id)
         assert status_of(client, job_id) == "NOT_SERVICED"
+
+
+def encrypted_for(destination: dict[str, Any], content: bytes) -> bytes:
+    """What a caller does with a destination's encryptionDetails: AES-256-CBC with PKCS#7 padding,
+    done here with ``cryptography`` alone (the client has no helper for it)."""
+    details = destination["encryptionDetails"]
+    assert details["standard"] == "AES"
+    key, iv = base64.b64decode(details["key"]), base64.b64decode(details["initializationVector"])
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(content) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    return encryptor.update(padded) + encryptor.finalize()
+
+
+def sha256_b64(data: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def to_ms(moment: datetime) -> datetime:
+    """An instant truncated to the millisecond, the precision of the server's times."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+class TestDocuments:
+    def test_proof_of_appointment_upload_then_complete(self, world: World, connect: Connect) -> None:
+        booked = past_booking(world)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        client = connect(world)
+        (appointment_id,) = appointments_of(client, job_id)
+
+        # The body's fields are keyword arguments (the client adds marketplaceIds to the body; the
+        # server ignores them). The client's own create_md5 helper gives the base64 MD5 the model wants.
+        md5 = create_md5(BytesIO(PDF))
+        assert md5 == base64.b64encode(hashlib.md5(PDF).digest()).decode()
+        response = client.create_service_document_upload_destination(
+            contentType="PDF", contentLength=len(PDF), contentMD5=md5
+        )
+        assert isinstance(response, ApiResponse)
+        assert response.errors is None
+        rate, _ = RATE_LIMITS["createServiceDocumentUploadDestination"]
+        assert response.rate_limit == f"{rate * world.server.settings.rate_limit_scale:.1f}"
+        # The payload is the model's ServiceDocumentUploadDestination, as a plain dict.
+        destination = response.payload
+        destination_id = destination["uploadDestinationId"]
+        details = destination["encryptionDetails"]
+        assert destination == {
+            "uploadDestinationId": destination_id,
+            "url": destination["url"],
+            "encryptionDetails": {
+                "standard": "AES",
+                "initializationVector": details["initializationVector"],
+                "key": details["key"],
+            },
+            "headers": {"Content-Type": "application/pdf"},
+        }
+        assert destination["url"].startswith(f"{world.server.url}/uploads/{destination_id}?")
+        assert len(base64.b64decode(details["key"])) == 32
+        assert len(base64.b64decode(details["initializationVector"])) == 16
+
+        # The client has no way to upload to a Services destination: its Upload class is the Uploads
+        # API (POST /uploads/2020-11-01/uploadDestinations/{resource}, not served here), and only the
+        # Feeds client PUTs, unencrypted, to its own feed-document URL. So a plain signed PUT, with
+        # the destination's headers.
+        data = encrypted_for(destination, PDF)
+        upload = httpx.put(destination["url"], content=data, headers=destination["headers"], timeout=30)
+        assert upload.status_code == 200, upload.text
+        assert upload.headers["etag"] == f'"{hashlib.md5(data).hexdigest()}"'
+
+        before = to_ms(world.server.clock())
+        recorded = client.set_appointment_fulfillment_data(
+            job_id,
+            appointment_id,
+            fulfillmentTime={"startTime": format_utc(booked), "endTime": format_utc(booked + timedelta(hours=1))},
+            fulfillmentDocuments=[{"uploadDestinationId": destination_id, "contentSha256": sha256_b64(data)}],
+        )
+        after = world.server.clock()
+        assert isinstance(recorded, ApiResponse)
+        assert (recorded.payload, recorded.errors) == ({}, None)
+
+        # The appointment now carries its proof; with no appointmentResources in the request, the
+        # crew is the appointment's assigned technician.
+        appointment = appointments_of(client, job_id)[appointment_id]
+        poa = appointment["poa"]
+        assert before <= datetime.fromisoformat(poa["uploadTime"]) <= after
+        tech0 = world.technician_ids[0]
+        assert poa == {
+            "appointmentTime": appointment["appointmentTime"],
+            "technicians": [{"technicianId": tech0, "name": "Tech 0"}],
+            "uploadingTechnician": tech0,
+            "uploadTime": poa["uploadTime"],
+            "poaType": "POA_RECEIPT",
+        }
+        assert poa["appointmentTime"] == {"startTime": format_utc(booked), "durationInMinutes": 60}
+        assert client.get_service_job_by_service_job_id(job_id).payload == raw_job(world, job_id)
+
+        assert client.complete_service_job_by_service_job_id(job_id).payload == {}
+        assert status_of(client, job_id) == "COMPLETED"
+        assert appointments_of(client, job_id)[appointment_id]["poa"] == poa
+
+    def test_destination_errors(self, world: World, connect: Connect) -> None:
+        client = connect(world)
+        # 422 has no exception class of its own in this client: the base SellingApiException, whose
+        # ``code`` is its class's 999; the status itself is not kept.
+        with pytest.raises(SellingApiException) as caught:
+            client.create_service_document_upload_destination(contentType="PNGr", contentLength=10)
+        assert type(caught.value) is SellingApiException
+        assert caught.value.code == 999
+        assert one_error(caught.value) == invalid(
+            "contentType parameter is invalid. Use one of ['TIFF', 'JPG', 'PNG', 'JPEG', 'GIF', 'PDF']"
+        )
+
+        # The client validates nothing: a body without contentLength is sent, and the 400 raised.
+        with pytest.raises(SellingApiBadRequestException) as caught_bad:
+            client.create_service_document_upload_destination(contentType="PNG")
+        assert caught_bad.value.code == 400
+        assert one_error(caught_bad.value) == invalid("Missing or invalid request parameters: [contentLength].")

@@ -13,8 +13,10 @@ from sp_services.api import errors
 from sp_services.api.context import AppContext, system_clock
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
-from sp_services.api.routes import appointments, capacity, jobs, lwa, operator, reservations, slots
+from sp_services.api.routes import appointments, capacity, documents, jobs, lwa, operator, reservations, slots
+from sp_services.blobs import blob_store
 from sp_services.persistence.db import Database
+from sp_services.services.documents import Vault, load_scanner
 from sp_services.settings import Settings
 
 
@@ -42,12 +44,15 @@ def create_app(
         settings=settings,
         db=db or Database(settings.resolved_database_url),
         limiter=make_limiter(settings),
+        vault=Vault(settings.resolved_secret_key, blob_store(settings), load_scanner(settings.content_scanner)),
         clock=clock,
     )
     errors.install(app)
     app.include_router(lwa.router)
     app.include_router(jobs.router)
     app.include_router(appointments.router)
+    app.include_router(documents.router)
+    app.include_router(documents.uploads)
     app.include_router(slots.router)
     app.include_router(capacity.router)
     app.include_router(reservations.router)

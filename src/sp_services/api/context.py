@@ -20,6 +20,7 @@ from sp_services.domain.errors import ErrorItem, QuotaExceeded, Unauthenticated
 from sp_services.domain.rate_limits import RATE_LIMITS
 from sp_services.persistence.db import Database
 from sp_services.services.auth import principal_for
+from sp_services.services.documents import Vault
 from sp_services.settings import Settings
 
 T = TypeVar("T")
@@ -40,6 +41,7 @@ class AppContext:
     settings: Settings
     db: Database
     limiter: Limiter | None
+    vault: Vault
     clock: Callable[[], datetime] = field(default=system_clock)
     tokens: dict[str, tuple[Principal, datetime]] = field(default_factory=dict)
 

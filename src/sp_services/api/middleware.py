@@ -24,6 +24,8 @@ RATE_LIMITED_STATUSES = {200, 204, 400, 404}
 JSON_TYPES = ("application/json",)
 # Paths whose bodies are not JSON: the LWA token endpoint is form-encoded.
 NON_JSON_PREFIXES = ("/auth/",)
+# Paths whose bodies this middleware leaves alone entirely (size and type are the route's rules).
+RAW_PREFIXES = ("/uploads/",)
 
 
 class PlatformMiddleware:
@@ -48,6 +50,11 @@ class PlatformMiddleware:
                     headers.append((b"x-amzn-ratelimit-limit", f"{limit}".encode()))
                 message["headers"] = headers
             await send(message)
+
+        if scope.get("path", "").startswith(RAW_PREFIXES):
+            # Document uploads: binary bodies up to the document limit, checked by their own route.
+            await self._guarded(scope, receive, send_with_headers, request_id)
+            return
 
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         declared = headers.get("content-length")
@@ -92,20 +99,23 @@ class PlatformMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
+        await self._guarded(scope, replay, send_with_headers, request_id)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send, request_id: str) -> None:
         started = False
 
         async def send_tracking(message: Message) -> None:
             nonlocal started
             started = started or message["type"] == "http.response.start"
-            await send_with_headers(message)
+            await send(message)
 
         try:
-            await self.app(scope, replay, send_tracking)
+            await self.app(scope, receive, send_tracking)
         except Exception:
             # Last line of defence: an unexpected error still gets the SP-API body and a request id.
             log.exception("unhandled error in request %s", request_id)
             if not started:
-                await self._reject(send_with_headers, 500, scope)
+                await self._reject(send, 500, scope)
 
     @staticmethod
     async def _reject(send: Send, status: int, scope: Scope) -> None:

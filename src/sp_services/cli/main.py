@@ -1,4 +1,4 @@
-"""``sp-services``: serve, migrate, load demo data."""
+"""``sp-services``: serve, migrate, load demo data, purge stale document uploads."""
 
 from __future__ import annotations
 
@@ -88,6 +88,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_documents_purge(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sp_services.blobs import blob_store
+    from sp_services.persistence.db import Database
+    from sp_services.services.documents import purge_unreferenced
+
+    settings = _settings(args.database_url)
+    db = Database(settings.resolved_database_url)
+    try:
+        with db.transaction() as session:
+            purged = purge_unreferenced(session, now=datetime.now(UTC), blobs=blob_store(settings))
+    finally:
+        db.dispose()
+    print(f"purged {purged} upload(s) never attached to an appointment")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sp-services", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true", help="print one JSON object")
     demo.add_argument("--if-empty", action="store_true", help="load only into an empty (or demo) database")
     demo.set_defaults(func=cmd_demo)
+
+    documents = sub.add_parser("documents", help="proof-of-appointment documents")
+    documents_sub = documents.add_subparsers(dest="documents_command", required=True)
+    purge = documents_sub.add_parser(
+        "purge", help="delete uploads never attached to an appointment within the reference period (30 days)"
+    )
+    purge.add_argument("--database-url")
+    purge.set_defaults(func=cmd_documents_purge)
     return parser
 
 

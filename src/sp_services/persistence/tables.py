@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -254,3 +255,28 @@ class Reservation(Base):
     days_of_week: Mapped[list[Any]] = mapped_column(JSON)
     days_of_month: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime]
+
+
+class Document(Base):
+    """An upload destination and, once the client has PUT it, the encrypted document behind it.
+
+    The per-document AES key and IV are stored only wrapped (AES-GCM under the server secret)."""
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_appointment", "appointment_id"),
+        Index("ix_documents_unreferenced", "appointment_id", "created_at"),
+    )
+    upload_destination_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"))
+    content_type: Mapped[str] = mapped_column(String(8))
+    content_length: Mapped[int] = mapped_column(Integer)
+    content_md5: Mapped[str | None] = mapped_column(String(32))
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+    url_expires_at: Mapped[datetime]
+    uploaded_at: Mapped[datetime | None]
+    uploaded_length: Mapped[int | None] = mapped_column(Integer)
+    appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.appointment_id"))
+    attached_at: Mapped[datetime | None]
+    content_sha256: Mapped[str | None] = mapped_column(String(64))

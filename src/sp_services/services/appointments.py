@@ -30,6 +30,7 @@ from sp_services.persistence.repositories.capacity import CapacityRepository
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services.capacity import capacity_views
+from sp_services.services.documents import Vault, Verified, attach, verify_references
 from sp_services.services.jobs import load_job
 from sp_services.services.slots import slots_for
 
@@ -221,13 +222,15 @@ class FulfillmentInput:
     documents: tuple[Mapping[str, object], ...] | None = None
 
 
-DOCUMENT_UNKNOWN = (
-    "Failed to process proof of appointment input. Reason: Input document id does not exist. Please check the input"
-)
-
-
 def set_fulfillment(
-    session: Session, *, seller_id: str, job_id: str, appointment_id: str, data: FulfillmentInput, now: datetime
+    session: Session,
+    *,
+    seller_id: str,
+    job_id: str,
+    appointment_id: str,
+    data: FulfillmentInput,
+    now: datetime,
+    vault: Vault,
 ) -> None:
     """setAppointmentFulfillmentData: validate every part sent, report all failures together, and
     record the valid whole (parts not sent keep what an earlier call recorded)."""
@@ -264,10 +267,19 @@ def set_fulfillment(
             errors.append(eta)
         else:
             recorded = replace(recorded, eta_start=eta.start, eta_end=eta.end)
+    verified: list[Verified] = []
     if data.documents:
-        # Upload destinations arrive with the documents work; until then no document id exists.
-        errors.append(ErrorItem("InvalidInput", DOCUMENT_UNKNOWN, ""))
+        checked = verify_references(
+            session, seller_id=seller_id, appointment_id=appointment_id, references=data.documents, now=now, vault=vault
+        )
+        if isinstance(checked, ErrorItem):
+            errors.append(checked)
+        else:
+            verified = checked
     if errors:
         raise Unprocessable(errors)
     JobRepository(session).set_fulfillment(appointment_id, recorded, now=now)
+    if verified:
+        crew = recorded.resources or tuple(t.technician_id for t in appointment.technicians)
+        attach(session, appointment=appointment, verified=verified, technician_ids=crew, now=now)
     JobRepository(session).touch_job(job_id, now=now)

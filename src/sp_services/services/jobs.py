@@ -14,7 +14,9 @@ from sp_services.domain.job_query import JobQuery
 from sp_services.domain.jobs import TERMINAL, Job, can_transition, transition
 from sp_services.domain.marketplaces import marketplace
 from sp_services.domain.paging import Cursor, decode_cursor, encode_cursor
+from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
+from sp_services.services.documents import has_proof
 
 # The sandbox words the same failure differently per operation; these are its exact texts.
 NOT_FOUND = {
@@ -92,6 +94,12 @@ def complete_job(session: Session, *, seller_id: str, job_id: str, now: datetime
         raise unprocessable(
             f"Failed to complete job with jobId : {job_id}, reason : Fulfillment time of appointment "
             f"{appointment.appointment_id} is not recorded."
+        )
+    store = CatalogRepository(session).get_store(job.store_id)
+    if store is not None and store.requires_proof and not has_proof(session, appointment.appointment_id):
+        raise unprocessable(
+            f"Failed to complete job with jobId : {job_id}, reason : The store requires a proof of appointment "
+            f"document for appointment {appointment.appointment_id}."
         )
     repo = JobRepository(session)
     repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.COMPLETED, now=now)

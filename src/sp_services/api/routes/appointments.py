@@ -199,7 +199,13 @@ async def set_fulfillment(
     data = _fulfillment_input(body)
     await ctx.run(
         lambda s, now: service.set_fulfillment(
-            s, seller_id=principal.seller_id, job_id=serviceJobId, appointment_id=appointmentId, data=data, now=now
+            s,
+            seller_id=principal.seller_id,
+            job_id=serviceJobId,
+            appointment_id=appointmentId,
+            data=data,
+            now=now,
+            vault=ctx.vault,
         )
     )
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -17,6 +17,7 @@ from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, ServiceLocationType, ServiceType
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.marketplaces import marketplace
+from sp_services.services import documents as document_service
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as service
 
@@ -271,3 +272,16 @@ async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> 
         lambda s, _now: service.order_summary(s, service_order_id=serviceOrderId), write=False
     )
     return summary
+
+
+@router.get("/documents/{uploadDestinationId}")
+async def download_document(uploadDestinationId: str, ctx: AppContext = Depends(context)) -> Response:
+    """The decrypted proof-of-appointment document, as uploaded (operator view)."""
+    mime, content, info = await ctx.run(
+        lambda s, _now: document_service.document_content(s, destination_id=uploadDestinationId, vault=ctx.vault),
+        write=False,
+    )
+    headers = {"Content-MD5": info["contentMD5"]}
+    if info["appointmentId"]:
+        headers["X-Appointment-Id"] = info["appointmentId"]
+    return Response(content, media_type=mime, headers=headers)

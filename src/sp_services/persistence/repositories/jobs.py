@@ -197,6 +197,13 @@ class JobRepository(Repository):
             )
         )
 
+    def set_poa(self, appointment_id: str, poa: dict[str, Any], *, now: datetime) -> None:
+        self.session.execute(
+            update(t.AppointmentRow)
+            .where(t.AppointmentRow.appointment_id == appointment_id)
+            .values(poa=poa, updated_at=now)
+        )
+
     def _touch(self, appointment_id: str, now: datetime) -> None:
         self.session.execute(
             update(t.AppointmentRow).where(t.AppointmentRow.appointment_id == appointment_id).values(updated_at=now)
