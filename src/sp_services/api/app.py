@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import FastAPI
 
 from sp_services import __version__
-from sp_services.api import errors
+from sp_services.api import errors, openapi
 from sp_services.api.context import AppContext, system_clock
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
@@ -58,6 +58,7 @@ def create_app(
     app.include_router(reservations.router)
     app.include_router(operator.router)
     app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
+    openapi.install(app)
     return app
 
 
