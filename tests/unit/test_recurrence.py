@@ -75,6 +75,9 @@ def _daily(
     dow: frozenset[int] = frozenset(),
     dom: frozenset[int] = frozenset(),
 ) -> Availability:
+    """A recurring record; an ``until`` at midnight means "through that day" (its last minute)."""
+    if until.timetz().replace(tzinfo=None) == datetime.min.time():
+        until += timedelta(days=1, minutes=-1)
     return Availability(start, end, 1, Recurrence(until, dow, dom))
 
 
@@ -118,16 +121,20 @@ def test_neither_set_means_every_day() -> None:
     assert found == [(_m(2026, 1, 30, 22) + k * 1440, _m(2026, 1, 31, 2) + k * 1440) for k in range(5)]
 
 
-def test_recurrence_end_is_an_inclusive_local_date() -> None:
+def test_recurrence_end_is_the_last_instant_an_occurrence_may_start() -> None:
     start, end = _utc(2026, 1, 1, 9), _utc(2026, 1, 1, 10)
-    at_midnight = occurrences(_daily(start, end, _utc(2026, 1, 3)), tz=UTC_ZONE, window=EVERYTHING)
-    assert _start_dates(at_midnight, UTC_ZONE)[-1] == date(2026, 1, 3)
-    just_before = occurrences(_daily(start, end, _utc(2026, 1, 2, 23, 59)), tz=UTC_ZONE, window=EVERYTHING)
-    assert _start_dates(just_before, UTC_ZONE)[-1] == date(2026, 1, 2)
-    # The end's local date in the store's zone counts, not the date it was written in.
-    written_ahead = datetime.fromisoformat("2026-01-03T01:00:00+02:00")  # 2026-01-02T23:00Z
-    found = occurrences(_daily(start, end, written_ahead), tz=UTC_ZONE, window=EVERYTHING)
-    assert _start_dates(found, UTC_ZONE) == [date(2026, 1, 1), date(2026, 1, 2)]
+
+    def record(until: datetime) -> Availability:
+        return Availability(start, end, 1, Recurrence(until))
+
+    at_midnight = occurrences(record(_utc(2026, 1, 3)), tz=UTC_ZONE, window=EVERYTHING)
+    assert _start_dates(at_midnight, UTC_ZONE)[-1] == date(2026, 1, 2)
+    at_the_start = occurrences(record(_utc(2026, 1, 3, 9)), tz=UTC_ZONE, window=EVERYTHING)
+    assert _start_dates(at_the_start, UTC_ZONE)[-1] == date(2026, 1, 3)  # inclusive
+    # An instant, whatever zone it was written in.
+    written_ahead = datetime.fromisoformat("2026-01-03T11:00:00+02:00")  # 2026-01-03T09:00Z
+    found = occurrences(record(written_ahead), tz=UTC_ZONE, window=EVERYTHING)
+    assert _start_dates(found, UTC_ZONE) == [date(2026, 1, 1), date(2026, 1, 2), date(2026, 1, 3)]
 
 
 def test_recurrence_end_before_the_start_date_gives_nothing() -> None:
@@ -165,9 +172,10 @@ SANDBOX = Availability(
 
 
 def test_sandbox_example_in_utc_runs_on_utc_dates() -> None:
-    # In UTC the record starts 2020-01-01T07:00Z and recurrence ends on 2020-01-07 (a Tuesday).
+    # In UTC the record starts 2020-01-01T07:00Z and recurrence ends 2020-01-07T06:59Z, a minute
+    # before Tuesday's occurrence would start.
     found = occurrences(SANDBOX, tz=UTC_ZONE, window=EVERYTHING)
-    assert found == [(_m(2020, 1, d, 7), _m(2020, 1, d + 1, 6, 59)) for d in (1, 2, 3, 6, 7)]
+    assert found == [(_m(2020, 1, d, 7), _m(2020, 1, d + 1, 6, 59)) for d in (1, 2, 3, 6)]
 
 
 def test_sandbox_example_in_denver_runs_on_denver_dates() -> None:
@@ -311,7 +319,7 @@ def _oracle(record: Availability, tz: ZoneInfo, window: tuple[int, int]) -> list
             if round_trip.replace(tzinfo=None) == begin.replace(tzinfo=None):
                 s = to_minute(begin)
                 e = to_minute((begin.replace(tzinfo=None) + wall).replace(tzinfo=tz))
-                if s < e and s < window[1] and e > window[0]:
+                if s < e and s < window[1] and e > window[0] and s <= to_minute(rec.end):
                     out.append((s, e))
         day += timedelta(days=1)
     return out
@@ -362,6 +370,7 @@ def test_recurring_occurrences_keep_local_time_and_allowed_days(
         assert local.time() == local_start.time().replace(fold=0)
         assert local.fold == 0
         assert first <= local.date() <= last
+        assert s <= to_minute(rec.end)
         if rec.days_of_week or rec.days_of_month:
             assert local.weekday() in rec.days_of_week or local.day in rec.days_of_month
 

@@ -180,7 +180,7 @@ def fulfillment_time(raw: Mapping[str, object], *, now: datetime) -> TimeRange |
         return _fail("Appointment start time should not be in future. Please check the input again")
     if end[0] > now:
         return _fail("Appointment end time should not be in future. Please check the input again")
-    if end[0] <= start[0]:
+    if end[0] < start[0]:
         return _fail("Appointment end time should be after start time. Please check the input again.")
     for (_, utc), text in ((start, start_text), (end, end_text)):
         if not utc:
@@ -201,7 +201,7 @@ def arrival_window(raw: Mapping[str, object]) -> TimeRange | ErrorItem:
     for (_, utc), text in ((start, start_text), (end, end_text)):
         if not utc:
             return _not_utc(text)
-    if end[0] <= start[0]:
+    if end[0] < start[0]:
         return _fail(_ETA_ORDER)
     return TimeRange(start[0], end[0])
 

@@ -69,8 +69,9 @@ def _wall_minute(wall: datetime, tz: ZoneInfo) -> int:
 class Recurrence:
     """Repeat a record's local time-of-day window on allowed days until ``end``.
 
-    ``end`` is aware; it bounds the local *date* an occurrence may start on (inclusive). The day
-    sets are a union; when both are empty every day is allowed.
+    ``end`` is an aware instant, the model's "end time of the recurrence": an occurrence belongs to
+    the record when it starts at or before it. The day sets are a union; when both are empty every
+    day is allowed.
     """
 
     end: datetime
@@ -117,6 +118,7 @@ def occurrences(record: Availability, *, tz: ZoneInfo, window: tuple[int, int]) 
     last = min(record.recurrence.end.astimezone(tz).date(), _utc_date(window[1]) + slack)
 
     out: list[tuple[int, int]] = []
+    last_start = to_minute(record.recurrence.end)
     dow, dom = record.recurrence.days_of_week, record.recurrence.days_of_month
     every = not dow and not dom
     # Walk day ordinals and build a date only for allowed days (this loop is the hot path when
@@ -126,6 +128,8 @@ def occurrences(record: Availability, *, tz: ZoneInfo, window: tuple[int, int]) 
             continue
         begin = datetime.combine(date.fromordinal(ordinal), time_of_day)
         starts_at = local_minute(begin, tz)
+        if starts_at is not None and starts_at > last_start:
+            break  # later dates start later still
         if starts_at is not None:
             # The end is read with fold=0 like the start; an end inside a gap lands just after it.
             ends_at = _wall_minute(begin + wall, tz)

@@ -219,11 +219,12 @@ def update_reservation(
         reservation_id=reservation_id,
         missing=f"Could not find reservation with ID: [{reservation_id}]",
     )
-    if old.resource_id != resource_id:
-        raise InvalidInput.params(["resourceId"], "The reservation belongs to another resource.")
+    # The named resource is looked up first: an unknown one gets the model's own answer.
     resource = load_resource(
         session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
     )
+    if old.resource_id != resource_id:
+        raise InvalidInput.params(["resourceId"], "The reservation belongs to another resource.")
     validate_records([availability], min_slot=1, field="reservation", horizon=MAX_HORIZON)
     repo = CapacityRepository(session)
     repo.delete_reservation(old.reservation_id)  # its own capacity must not block its move
