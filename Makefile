@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint bench venv demo migrate clean
+.PHONY: run test contract lint bench venv demo migrate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -n 2 -q
+
+# Schema conformance (issue #6): schemathesis with Amazon's model against a live demo server, with
+# many more generated requests per operation than the bounded form `make test` runs, every check on.
+CONTRACT_EXAMPLES ?= 300
+contract: $(STAMP)
+	SP_SERVICES_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/pytest -q tests/contract
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/capacity_bench.py

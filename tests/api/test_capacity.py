@@ -542,3 +542,35 @@ class TestBoundedWork:
             )
         assert r.status_code == 400
         assert r.json()["errors"][0]["message"] == "Missing or invalid request parameters: [reservation]"
+
+
+class TestFarDates:
+    """Instants capacity work cannot step around (years 1 and 9999) are the operation's own 400s."""
+
+    def test_reports(self, world: World) -> None:
+        body = {"startDateTime": "0001-01-01T00:00:00Z", "endDateTime": "0001-01-02T00:00:00Z"}
+        r = rng(world, body)
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["message"] == "This is invalid input"
+        assert r.json()["errors"][0]["details"] == (
+            "Received the following errors: [startDateTime is not a valid ISO date/time object]"
+        )
+        r = fixed(world, {"startDateTime": f"{DAY}T00:00:00Z", "endDateTime": "9999-12-31T23:59:59Z"})
+        assert r.json()["errors"][0]["details"] == (
+            "Received the following errors: [endDateTime is not a valid ISO date/time object]"
+        )
+
+    def test_reservations_and_schedules(self, world: World) -> None:
+        r = reserve(world, "9999-12-30T00:00:00Z", "9999-12-31T23:59:59Z")
+        assert r.status_code == 400
+        assert r.json()["errors"][0]["message"] == (
+            "Missing or invalid request parameters: [reservation.availability.startTime, "
+            "reservation.availability.endTime]"
+        )
+        far = {"startTime": "0001-01-01T00:00:00Z", "endTime": "0001-01-02T00:00:00Z", "capacity": 1}
+        r = schedule(world, [{**far, "recurrence": {"endTime": "0001-02-01T00:00:00Z"}}])
+        assert r.status_code == 400
+        assert "schedules[0].startTime" in r.json()["errors"][0]["message"]
+        # A recurrence may still run to the end of the calendar.
+        until_the_end = {**nine_to_five(), "recurrence": {"endTime": "9999-12-30T00:00:00Z"}}
+        assert schedule(world, [until_the_end]).status_code == 200

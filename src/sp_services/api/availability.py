@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.recurrence import Availability, Recurrence
-from sp_services.domain.times import format_utc, parse_iso
+from sp_services.domain.times import (
+    CAPACITY_LATEST,
+    RECURRENCE_LATEST,
+    capacity_instant,
+    format_utc,
+    parse_iso,
+)
 
 DAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
-def _instant(value: Any, name: str, bad: list[str]) -> Any:
+def _instant(value: Any, name: str, bad: list[str], *, latest: datetime = CAPACITY_LATEST) -> Any:
     parsed = parse_iso(value) if isinstance(value, str) else None
-    if parsed is None or "T" not in value.upper():
+    if parsed is None or "T" not in value.upper() or not capacity_instant(parsed[0], latest=latest):
         bad.append(name)
         return None
     return parsed[0]
@@ -35,7 +42,7 @@ def parse_availability(raw: Any, name: str) -> Availability:
         if not isinstance(rec, dict):
             bad.append(f"{name}.recurrence")
         else:
-            rec_end = _instant(rec.get("endTime"), f"{name}.recurrence.endTime", bad)
+            rec_end = _instant(rec.get("endTime"), f"{name}.recurrence.endTime", bad, latest=RECURRENCE_LATEST)
             dow = rec.get("daysOfWeek") or []
             dom = rec.get("daysOfMonth") or []
             if not isinstance(dow, list) or any(d not in DAYS for d in dow):

@@ -303,7 +303,8 @@ def fixed_buckets(
 
 @lru_cache(maxsize=4096)
 def _day_text(day: int) -> str:
-    return from_minute(day * 1440).strftime("%Y-%m-%d")
+    d = from_minute(day * 1440)
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # strftime's %Y does not pad years before 1000
 
 
 def minute_text(m: int) -> str:

@@ -61,6 +61,19 @@ def parse_utc_strict(text: str) -> datetime:
     return parsed[0]
 
 
+# Capacity work (schedules, reservations, reports, slots) steps days and zone offsets around the
+# instants it is given; these bounds keep every such step inside what ``datetime`` can represent.
+# A recurrence's end is only ever clipped, so it may reach nearly to the end of year 9999.
+CAPACITY_EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+CAPACITY_LATEST = datetime(9990, 12, 31, 23, 59, 59, tzinfo=UTC)
+RECURRENCE_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def capacity_instant(instant: datetime, *, latest: datetime = CAPACITY_LATEST) -> bool:
+    """True when capacity work can take ``instant`` (see the bounds above)."""
+    return CAPACITY_EARLIEST <= instant <= latest
+
+
 def format_utc(instant: datetime) -> str:
     """Format as ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the model's examples use millisecond precision)."""
     utc = instant.astimezone(UTC)

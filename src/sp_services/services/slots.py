@@ -16,7 +16,7 @@ from sp_services.domain.jobs import TERMINAL
 from sp_services.domain.recurrence import Availability, Recurrence, occurrences
 from sp_services.domain.resources import Resource, ResourceKind
 from sp_services.domain.slots import appointment_slots, grid_starts
-from sp_services.domain.times import parse_iso
+from sp_services.domain.times import capacity_instant, parse_iso
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.services.capacity import UNAUTHORIZED, capacity_views
 from sp_services.services.jobs import load_job
@@ -58,9 +58,9 @@ def resolve_window(
     """The requested window, or the store's default (now + notice … now + horizon)."""
     parsed_start = parse_iso(start) if start is not None else None
     parsed_end = parse_iso(end) if end is not None else None
-    if start is not None and parsed_start is None:
+    if start is not None and (parsed_start is None or not capacity_instant(parsed_start[0])):
         raise _invalid(f"{messages.start_name} is not a valid ISO date/time object")
-    if end is not None and parsed_end is None:
+    if end is not None and (parsed_end is None or not capacity_instant(parsed_end[0])):
         raise _invalid(f"{messages.end_name} is not a valid ISO date/time object")
     if (parsed_start is None) != (parsed_end is None):
         raise InvalidInput.params(["startTime", "endTime"], "startTime and endTime go together.")

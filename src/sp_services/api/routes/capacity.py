@@ -15,7 +15,7 @@ from sp_services.domain.capacity import minute_text
 from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.resources import CapacityType
-from sp_services.domain.times import parse_iso
+from sp_services.domain.times import capacity_instant, parse_iso
 from sp_services.services import capacity as service
 from sp_services.services import capacity_reports as reports
 
@@ -83,14 +83,16 @@ def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool)
     if raw_start is None or raw_end is None:
         raise reports.report_error("startDateTime or endDateTime are not present")
     start = parse_iso(raw_start) if isinstance(raw_start, str) else None
-    if start is None:
+    if start is None or not capacity_instant(start[0]):
         raise reports.report_error("startDateTime is not a valid ISO date/time object")
     end = parse_iso(raw_end) if isinstance(raw_end, str) else None
-    if end is None:
+    if end is None or not capacity_instant(end[0]):
         raise reports.report_error("endDateTime is not a valid ISO date/time object")
     if end[0] <= start[0]:
         raise reports.report_error("endDateTime should be after Start Time")
-    raw_types = query.get("capacityTypes") or [t.value for t in CapacityType]
+    raw_types = query.get("capacityTypes")
+    if raw_types is None or raw_types == []:
+        raw_types = [t.value for t in CapacityType]  # none asked for: all four
     if not isinstance(raw_types, list) or any(t not in CapacityType.__members__.values() for t in raw_types):
         raise reports.report_error("capacityTypes is not valid")
     parsed: dict[str, Any] = {
