@@ -43,7 +43,8 @@ class AppContext:
     limiter: Limiter | None
     vault: Vault
     clock: Callable[[], datetime] = field(default=system_clock)
-    tokens: dict[str, tuple[Principal, datetime]] = field(default_factory=dict)
+    # token -> (principal, when it was checked, when the token expires)
+    tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock()
@@ -72,15 +73,17 @@ def _authenticate(request: Request, ctx: AppContext) -> Principal:
         raise Unauthenticated(ErrorItem("Unauthorized", _DENIED, "Access token is missing in the request header."))
     now = ctx.now()
     cached = ctx.tokens.get(token)
-    if cached is not None and timedelta(0) <= now - cached[1] < TOKEN_CACHE_TTL:
-        principal: Principal | None = cached[0]
+    principal: Principal | None
+    if cached is not None and timedelta(0) <= now - cached[1] < TOKEN_CACHE_TTL and now < cached[2]:
+        principal = cached[0]
     else:
         with ctx.db.transaction(write=False) as session:
-            principal = principal_for(session, access_token=token, now=now)
-        if principal is not None:
+            found = principal_for(session, access_token=token, now=now)
+        principal = found[0] if found else None
+        if found is not None:
             if len(ctx.tokens) >= TOKEN_CACHE_SIZE:
                 ctx.tokens.clear()
-            ctx.tokens[token] = (principal, now)
+            ctx.tokens[token] = (found[0], now, found[1])
     if principal is None:
         raise Unauthenticated(
             ErrorItem("Unauthorized", _DENIED, "The access token you provided is revoked, malformed or invalid.")

@@ -22,8 +22,8 @@ log = logging.getLogger("sp_services.api")
 
 RATE_LIMITED_STATUSES = {200, 204, 400, 404}
 JSON_TYPES = ("application/json",)
-# Paths whose bodies are not JSON: the LWA token endpoint is form-encoded.
-NON_JSON_PREFIXES = ("/auth/",)
+# Paths whose bodies must be JSON (the LWA token endpoint is form-encoded; unknown paths are 404s).
+JSON_PREFIXES = ("/service/", "/operator/")
 # Paths whose bodies this middleware leaves alone entirely (size and type are the route's rules).
 RAW_PREFIXES = ("/uploads/",)
 
@@ -84,7 +84,7 @@ class PlatformMiddleware:
         body = b"".join(chunks)
 
         path: str = scope.get("path", "")
-        if body.strip() and not path.startswith(NON_JSON_PREFIXES):
+        if body.strip() and path.startswith(JSON_PREFIXES):
             content_type = headers.get("content-type", "").split(";")[0].strip().lower()
             if content_type not in JSON_TYPES:
                 await self._reject(send_with_headers, 415, scope)

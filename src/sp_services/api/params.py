@@ -28,9 +28,13 @@ async def json_body(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        body = json.loads(raw)
+        # JSON escapes can spell lone surrogates ("\ud800"), which are not text: refuse them here
+        # rather than fail later when a message echoes them or a database stores them.
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError, RecursionError):
         raise InvalidInput.params(["body"], "The request body is not valid JSON.") from None
+    return body
 
 
 class Params:
@@ -72,7 +76,7 @@ class Params:
             if required:
                 self._fail(name, "is required")
             return None
-        value = values[-1]
+        value = values[-1] if values else ""
         if value == "" or (max_length and len(value) > max_length) or (pattern and not pattern.match(value)):
             self._fail(name, "is not a valid value")
             return None

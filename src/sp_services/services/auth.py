@@ -66,6 +66,6 @@ def exchange_refresh_token(
     return IssuedToken(access, refresh_token, ttl_seconds)
 
 
-def principal_for(session: Session, *, access_token: str, now: datetime) -> Principal | None:
-    """The caller behind a live access token, or None."""
+def principal_for(session: Session, *, access_token: str, now: datetime) -> tuple[Principal, datetime] | None:
+    """The caller behind a live access token and the token's expiry, or None."""
     return PlatformRepository(session).principal_for_access_token(token_hash(access_token), now=now)

@@ -105,8 +105,10 @@ def check_upload_url(
     destination_id: str, expires: str | None, signature: str | None, *, now: datetime, secret: bytes
 ) -> None:
     """The URL's signature and expiry, before any body is read."""
-    if not expires or not expires.isdigit() or not signature:
+    if not expires or not signature or not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
         raise UploadRefused(403, "AccessDenied", "Query-string authentication requires the expires and signature.")
+    if not (signature.isascii() and len(signature) == 64):
+        raise SIGNATURE_MISMATCH
     if not docs.signature_valid(secret, destination_id, int(expires), signature):
         raise SIGNATURE_MISMATCH
     if now.timestamp() > int(expires):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -78,6 +79,8 @@ def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool)
     except InvalidInput:
         raise reports.report_error("Missing or invalid request parameters: [marketplaceIds]") from None
     token = p.string("nextPageToken", max_length=2000)
+    if "nextPageToken" in p.bad:
+        raise reports.report_error("nextPageToken is not valid")
     query = body if isinstance(body, dict) else {}
     raw_start, raw_end = query.get("startDateTime"), query.get("endDateTime")
     if raw_start is None or raw_end is None:
@@ -107,6 +110,7 @@ def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool)
         if (
             isinstance(duration, bool)
             or not isinstance(duration, int | float)
+            or not math.isfinite(duration)
             or duration != int(duration)
             or not 5 <= duration <= 360
             or int(duration) % 5

@@ -67,10 +67,11 @@ class PlatformRepository(Repository):
         self.session.add(t.AccessToken(token_hash=token_hash, authorization_id=authorization_id, expires_at=expires_at))
         self.session.flush()
 
-    def principal_for_access_token(self, token_hash: str, *, now: datetime) -> Principal | None:
-        """The caller behind a live access token, or None when it is unknown, expired or revoked."""
+    def principal_for_access_token(self, token_hash: str, *, now: datetime) -> tuple[Principal, datetime] | None:
+        """The caller behind a live access token and when the token expires, or None when it is
+        unknown, expired or revoked."""
         row = self.session.execute(
-            select(t.Authorization.seller_id, t.Authorization.client_id, t.Application.roles)
+            select(t.Authorization.seller_id, t.Authorization.client_id, t.Application.roles, t.AccessToken.expires_at)
             .join(t.AccessToken, t.AccessToken.authorization_id == t.Authorization.id)
             .join(t.Application, t.Application.client_id == t.Authorization.client_id)
             .where(
@@ -79,4 +80,4 @@ class PlatformRepository(Repository):
                 t.Authorization.revoked_at.is_(None),
             )
         ).first()
-        return None if row is None else Principal(row[0], row[1], tuple(row[2]))
+        return None if row is None else (Principal(row[0], row[1], tuple(row[2])), row[3])

@@ -1,0 +1,624 @@
+"""Isolation matrix (issue #6): every operation of the model against seller A's objects.
+
+* seller B's token gets 403 ``UnauthorizedAction`` (the operation's own wording) and changes
+  nothing; the identical request from A then succeeds, so the refusal was about ownership and not
+  about a malformed request. The two operations that address no seller-owned object by id
+  (getServiceJobs, createServiceDocumentUploadDestination) cannot be refused; for them B must see
+  none of A's data (no listing, filter or page token shows A's jobs; A's upload cannot become the
+  proof of B's appointment). B's requests on B's own objects that name A's technicians or store
+  are refused as well.
+* an application without the Professional Services role (one authorized by seller A itself, and
+  one of another seller), an access token past its hour (after it was checked and cached), forged
+  tokens (random, ``Atza|``-shaped, a refresh token) and a missing token get 403 ``Unauthorized``
+  for every operation, and change nothing either.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from sp_services.domain import documents as docs
+from sp_services.domain.enums import JobStatus
+from sp_services.persistence import tables as t
+from sp_services.persistence.repositories.capacity import CapacityRepository
+from sp_services.services import operator as op
+from tests.conformance.cases import SPEC
+from tests.support import Server, World, make_world
+
+US = "ATVPDKIKX0DER"
+MP = {"marketplaceIds": US}
+NEW_YORK = ZoneInfo("America/New_York")  # the test store's timezone
+PDF = b"%PDF-1.7\n" + b"proof of appointment " * 40 + b"\n%%EOF\n"
+
+DENIED = "Access to requested resource is denied."
+MISSING = "Access token is missing in the request header."
+INVALID = "The access token you provided is revoked, malformed or invalid."
+NO_ROLE = "The application is not granted the Professional Services role."
+# The sandbox words the ownership refusal two ways (services/jobs.py UNAUTHORIZED).
+CLOSING_UNAUTHORIZED = "Not authorized to access this resource.Please check your input again"
+UNAUTHORIZED = "Not authorized to access this resource. Please check your input again."
+DOCUMENT_UNKNOWN = (
+    "Failed to process proof of appointment input. Reason: Input document id does not exist. Please check the input"
+)
+
+
+# ---- helpers ------------------------------------------------------------------------------------
+
+
+def z(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK).astimezone(UTC)
+
+
+def monday(server: Server) -> date:
+    """A Monday at least a week after the server's now: bookable, within the 365-day horizon."""
+    day = (server.clock() + timedelta(days=7)).date()
+    while day.weekday() != 0:
+        day += timedelta(days=1)
+    return day
+
+
+def mint(world: World) -> str:
+    """A fresh access token for ``world``'s app and seller (LWA refresh-token grant)."""
+    r = httpx.post(
+        f"{world.server.url}/auth/o2/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": world.refresh_token,
+            "client_id": world.client_id,
+            "client_secret": world.client_secret,
+        },
+    )
+    assert r.status_code == 200, r.text
+    return str(r.json()["access_token"])
+
+
+def app_without_role(world: World) -> World:
+    """``world``'s seller, through a second application that lacks the Professional Services role."""
+    now = world.server.clock()
+    with world.server.db.transaction() as s:
+        app = op.create_application(s, name="inventory-only", roles=["Inventory"], now=now)
+        refresh = op.authorize(s, seller_id=world.seller_id, client_id=app.client_id, now=now)
+    return replace(world, client_id=app.client_id, client_secret=app.client_secret, refresh_token=refresh, _token=None)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request of an operation."""
+
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+
+    def send(self, server: Server, token: str | None) -> httpx.Response:
+        headers = {} if token is None else {"x-amz-access-token": token}
+        return httpx.request(
+            self.method, f"{server.url}{self.path}", params=self.params, json=self.body, headers=headers, timeout=30
+        )
+
+
+def errors_of(operation: str, response: httpx.Response) -> list[dict[str, str]]:
+    """The error list, checking the operation's envelope: setAppointmentFulfillmentData answers a bare list."""
+    body = response.json()
+    if operation == "setAppointmentFulfillmentData":
+        assert isinstance(body, list), body
+        return body
+    assert isinstance(body, dict) and set(body) == {"errors"}, body
+    return list(body["errors"])
+
+
+# ---- seller A's objects -------------------------------------------------------------------------
+
+
+@dataclass
+class Scene:
+    """Seller A with one object of every kind an operation can address."""
+
+    world: World
+    day: date
+    pending: str  # PENDING_SCHEDULE, no appointment
+    booked: str  # NOT_SERVICED, a future appointment booked through the API
+    booked_appointment: str
+    past: str  # NOT_SERVICED, an appointment six hours ago with its fulfillment time recorded
+    past_appointment: str
+    reservation_id: str
+    document_id: str  # uploaded, not attached to any appointment
+    document_sha: str
+    created_after: str
+
+    @property
+    def server(self) -> Server:
+        return self.world.server
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        with self.world.client() as c:
+            r = c.get(f"/service/v1/serviceJobs/{job_id}")
+        assert r.status_code == 200, r.text
+        return dict(r.json()["payload"])
+
+
+def build_scene(world: World) -> Scene:
+    server = world.server
+    created_after = z(server.clock() - timedelta(minutes=1))
+    day = monday(server)
+    with world.client() as c:
+        r = c.put(
+            f"/service/v1/serviceResources/{world.store_id}/schedules",
+            params=MP,
+            json={"schedules": [{"startTime": z(local(day, 9)), "endTime": z(local(day, 17)), "capacity": 2}]},
+        )
+        assert r.status_code == 200, r.text
+        (pending,) = world.job()
+        (booked,) = world.job()
+        r = c.post(
+            f"/service/v1/serviceJobs/{booked}/appointments", json={"appointmentTime": {"startTime": z(local(day, 10))}}
+        )
+        assert r.status_code == 200, r.text
+        booked_appointment = r.json()["appointmentId"]
+        (past,) = world.job(
+            JobStatus.NOT_SERVICED, booked_at=server.clock().replace(microsecond=0) - timedelta(hours=6), fulfilled=True
+        )
+        past_appointment = c.get(f"/service/v1/serviceJobs/{past}").json()["payload"]["appointments"][0][
+            "appointmentId"
+        ]
+        r = c.post(
+            "/service/v1/reservation",
+            params=MP,
+            json={
+                "resourceId": world.store_id,
+                "reservation": {
+                    "type": "BREAK",
+                    "availability": {"startTime": z(local(day, 15)), "endTime": z(local(day, 15, 30)), "capacity": 1},
+                },
+            },
+        )
+        assert r.status_code == 200, r.text
+        reservation_id = r.json()["payload"]["reservation"]["reservationId"]
+        r = c.post(
+            "/service/v1/documents",
+            json={
+                "contentType": "PDF",
+                "contentLength": len(PDF),
+                "contentMD5": base64.b64encode(hashlib.md5(PDF).digest()).decode(),
+            },
+        )
+        assert r.status_code == 200, r.text
+        dest = r.json()["payload"]
+    details = dest["encryptionDetails"]
+    key = docs.DocumentKey(base64.b64decode(details["key"]), base64.b64decode(details["initializationVector"]))
+    data = docs.encrypt(PDF, key)
+    r = httpx.put(dest["url"], content=data, headers=dest["headers"])
+    assert r.status_code == 200, r.text
+    return Scene(
+        world=world,
+        day=day,
+        pending=pending,
+        booked=booked,
+        booked_appointment=booked_appointment,
+        past=past,
+        past_appointment=past_appointment,
+        reservation_id=reservation_id,
+        document_id=dest["uploadDestinationId"],
+        document_sha=base64.b64encode(hashlib.sha256(data).digest()).decode(),
+        created_after=created_after,
+    )
+
+
+def snapshot(scene: Scene) -> dict[str, Any]:
+    """Everything A can observe about its objects, read as A (and, for what no read shows, from the database)."""
+    world = scene.world
+    window = {"startDateTime": z(local(scene.day, 0)), "endDateTime": z(local(scene.day + timedelta(days=1), 0))}
+    with world.client() as c:
+        listed = c.get("/service/v1/serviceJobs", params={**MP, "createdAfter": scene.created_after})
+        assert listed.status_code == 200, listed.text
+        capacity = c.post(f"/service/v1/serviceResources/{world.store_id}/capacity/range", params=MP, json=window)
+        assert capacity.status_code == 200, capacity.text
+    with scene.server.db.transaction(write=False) as s:
+        reservation = CapacityRepository(s).get_reservation(scene.reservation_id)
+        document = s.execute(
+            select(
+                t.Document.seller_id,
+                t.Document.uploaded_at,
+                t.Document.uploaded_length,
+                t.Document.appointment_id,
+                t.Document.attached_at,
+                t.Document.content_sha256,
+            ).where(t.Document.upload_destination_id == scene.document_id)
+        ).one()
+    return {
+        "jobs": {j["serviceJobId"]: j for j in listed.json()["payload"]["jobs"]},
+        "capacity": capacity.json(),  # schedule, reservations and bookings of the store
+        "reservation": reservation,
+        "document": tuple(document),
+    }
+
+
+# ---- the operations -----------------------------------------------------------------------------
+
+
+def _reservation_body(scene: Scene, hour: int) -> dict[str, Any]:
+    return {
+        "resourceId": scene.world.store_id,
+        "reservation": {
+            "type": "BREAK",
+            "availability": {"startTime": z(local(scene.day, hour)), "endTime": z(local(scene.day, hour, 30))},
+        },
+    }
+
+
+def _report_body(scene: Scene, **extra: Any) -> dict[str, Any]:
+    return {"startDateTime": z(local(scene.day, 9)), "endDateTime": z(local(scene.day, 17)), **extra}
+
+
+# operationId -> a valid request against seller A's objects, and the status A gets for it.
+OPERATIONS: dict[str, tuple[Callable[[Scene], Call], int]] = {
+    "getServiceJobByServiceJobId": (lambda s: Call("GET", f"/service/v1/serviceJobs/{s.pending}"), 200),
+    "cancelServiceJobByServiceJobId": (
+        lambda s: Call("PUT", f"/service/v1/serviceJobs/{s.pending}/cancellations", {"cancellationReasonCode": "S1"}),
+        200,
+    ),
+    "completeServiceJobByServiceJobId": (lambda s: Call("PUT", f"/service/v1/serviceJobs/{s.past}/completions"), 200),
+    "getServiceJobs": (
+        lambda s: Call("GET", "/service/v1/serviceJobs", {**MP, "createdAfter": s.created_after}),
+        200,
+    ),
+    "addAppointmentForServiceJobByServiceJobId": (
+        lambda s: Call(
+            "POST",
+            f"/service/v1/serviceJobs/{s.pending}/appointments",
+            body={"appointmentTime": {"startTime": z(local(s.day, 11)), "durationInMinutes": 60}},
+        ),
+        200,
+    ),
+    "rescheduleAppointmentForServiceJobByServiceJobId": (
+        lambda s: Call(
+            "POST",
+            f"/service/v1/serviceJobs/{s.booked}/appointments/{s.booked_appointment}",
+            body={"appointmentTime": {"startTime": z(local(s.day, 12))}, "rescheduleReasonCode": "RS4"},
+        ),
+        200,
+    ),
+    "assignAppointmentResources": (
+        lambda s: Call(
+            "PUT",
+            f"/service/v1/serviceJobs/{s.booked}/appointments/{s.booked_appointment}/resources",
+            body={"resources": [{"resourceId": s.world.technician_ids[0]}]},
+        ),
+        200,
+    ),
+    "setAppointmentFulfillmentData": (
+        lambda s: Call(
+            "PUT",
+            f"/service/v1/serviceJobs/{s.past}/appointments/{s.past_appointment}/fulfillment",
+            body={
+                "estimatedArrivalTime": {
+                    "startTime": z(s.server.clock() - timedelta(hours=7)),
+                    "endTime": z(s.server.clock() - timedelta(hours=6)),
+                },
+                "appointmentResources": [{"resourceId": s.world.technician_ids[1]}],
+            },
+        ),
+        204,
+    ),
+    "getRangeSlotCapacity": (
+        lambda s: Call("POST", f"/service/v1/serviceResources/{s.world.store_id}/capacity/range", MP, _report_body(s)),
+        200,
+    ),
+    "getFixedSlotCapacity": (
+        lambda s: Call(
+            "POST",
+            f"/service/v1/serviceResources/{s.world.store_id}/capacity/fixed",
+            MP,
+            _report_body(s, slotDuration=30),
+        ),
+        200,
+    ),
+    "updateSchedule": (
+        lambda s: Call(
+            "PUT",
+            f"/service/v1/serviceResources/{s.world.store_id}/schedules",
+            MP,
+            {"schedules": [{"startTime": z(local(s.day, 8)), "endTime": z(local(s.day, 18)), "capacity": 3}]},
+        ),
+        200,
+    ),
+    "createReservation": (lambda s: Call("POST", "/service/v1/reservation", MP, _reservation_body(s, 16)), 200),
+    "updateReservation": (
+        lambda s: Call("PUT", f"/service/v1/reservation/{s.reservation_id}", MP, _reservation_body(s, 13)),
+        200,
+    ),
+    "cancelReservation": (lambda s: Call("DELETE", f"/service/v1/reservation/{s.reservation_id}", MP), 204),
+    "getAppointmmentSlotsByJobId": (
+        lambda s: Call(
+            "GET",
+            f"/service/v1/serviceJobs/{s.pending}/appointmentSlots",
+            {**MP, "startTime": z(local(s.day, 0)), "endTime": z(local(s.day, 23))},
+        ),
+        200,
+    ),
+    "getAppointmentSlots": (
+        lambda s: Call(
+            "GET",
+            "/service/v1/appointmentSlots",
+            {
+                **MP,
+                "asin": s.world.asin,
+                "storeId": s.world.store_id,
+                "startTime": z(local(s.day, 0)),
+                "endTime": z(local(s.day, 23)),
+            },
+        ),
+        200,
+    ),
+    "createServiceDocumentUploadDestination": (
+        lambda s: Call("POST", "/service/v1/documents", body={"contentType": "PDF", "contentLength": len(PDF)}),
+        200,
+    ),
+}
+# These address no seller-owned object by id: B's call is its own, and must only show B's data.
+UNADDRESSED = ("getServiceJobs", "createServiceDocumentUploadDestination")
+OWNED = [name for name in OPERATIONS if name not in UNADDRESSED]
+CLOSING = ("getServiceJobByServiceJobId", "cancelServiceJobByServiceJobId", "completeServiceJobByServiceJobId")
+
+
+def test_the_table_covers_every_operation_of_the_model() -> None:
+    model = json.loads((SPEC / "services.json").read_text())
+    ids = {o["operationId"] for item in model["paths"].values() for o in item.values() if isinstance(o, dict)}
+    assert len(ids) == 17
+    assert set(OPERATIONS) == ids
+
+
+# ---- seller B against A's objects ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def intruder(server: Server) -> World:
+    """Seller B, with an app that has the role (one for the module: building sellers is not free)."""
+    b = make_world(server)
+    assert b.token
+    return b
+
+
+@pytest.mark.parametrize("operation", OWNED)
+def test_another_seller_is_refused_and_changes_nothing(world: World, intruder: World, operation: str) -> None:
+    scene = build_scene(world)
+    build, status = OPERATIONS[operation]
+    call = build(scene)
+    before = snapshot(scene)
+    r = call.send(world.server, intruder.token)
+    assert r.status_code == 403, r.text
+    message = CLOSING_UNAUTHORIZED if operation in CLOSING else UNAUTHORIZED
+    assert errors_of(operation, r) == [{"code": "UnauthorizedAction", "message": message, "details": ""}]
+    assert r.headers["x-amzn-requestid"]
+    assert snapshot(scene) == before
+    # The very same request from the owner goes through: B was refused for ownership alone.
+    again = call.send(world.server, world.token)
+    assert again.status_code == status, again.text
+
+
+def test_another_seller_lists_none_of_a_s_jobs(world: World, other_world: World) -> None:
+    scene = build_scene(world)
+    a_jobs = {scene.pending, scene.booked, scene.past, *world.job(order_jobs=3)}
+    (b_job,) = other_world.job()
+    a_view = scene.job(scene.pending)
+    filters: list[dict[str, str]] = [
+        {"createdAfter": "2000-01-01T00:00:00Z"},
+        {"lastUpdatedAfter": "2000-01-01T00:00:00Z"},
+        {"createdAfter": scene.created_after, "storeIds": world.store_id},
+        {"createdAfter": scene.created_after, "asins": world.asin},
+        {"createdAfter": scene.created_after, "serviceOrderIds": a_view["serviceOrderId"]},
+        {"createdAfter": scene.created_after, "serviceJobStatus": "NOT_SERVICED,PENDING_SCHEDULE"},
+        {"createdAfter": scene.created_after, "requiredSkills": "INSTALL"},
+        {
+            "createdAfter": scene.created_after,
+            "scheduleStartDate": z(local(scene.day, 0)),
+            "scheduleEndDate": z(local(scene.day, 23)),
+        },
+    ]
+    with other_world.client() as c:
+        for params in filters:
+            seen: set[str] = set()
+            token: str | None = None
+            while True:
+                r = c.get(
+                    "/service/v1/serviceJobs",
+                    params={**MP, "pageSize": "2", **params, **({"pageToken": token} if token else {})},
+                )
+                assert r.status_code == 200, (params, r.text)
+                payload = r.json()["payload"]
+                seen |= {j["serviceJobId"] for j in payload["jobs"]}
+                assert all(j["seller"]["sellerId"] == other_world.seller_id for j in payload["jobs"]), params
+                token = payload.get("nextPageToken")
+                if not token:
+                    break
+            assert not seen & a_jobs, params
+            assert seen <= {b_job}, params
+    # A's page token, replayed by B, pages through B's jobs only (or is refused).
+    with world.client() as c:
+        first = c.get("/service/v1/serviceJobs", params={**MP, "createdAfter": scene.created_after, "pageSize": "1"})
+    a_token = first.json()["payload"]["nextPageToken"]
+    with other_world.client() as c:
+        r = c.get(
+            "/service/v1/serviceJobs",
+            params={**MP, "createdAfter": scene.created_after, "pageSize": "1", "pageToken": a_token},
+        )
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:
+        assert {j["serviceJobId"] for j in r.json()["payload"]["jobs"]} <= {b_job}
+
+
+def test_another_seller_cannot_use_a_s_upload(world: World, other_world: World) -> None:
+    scene = build_scene(world)
+    before = snapshot(scene)
+    build, _ = OPERATIONS["createServiceDocumentUploadDestination"]
+    mine = build(scene).send(world.server, other_world.token)
+    assert mine.status_code == 200, mine.text  # B may create destinations of its own
+    assert mine.json()["payload"]["uploadDestinationId"] != scene.document_id
+    # B's own appointment cannot take A's upload as its proof, with or without its digest.
+    (b_job,) = other_world.job(
+        JobStatus.NOT_SERVICED, booked_at=other_world.server.clock().replace(microsecond=0) - timedelta(hours=6)
+    )
+    with other_world.client() as c:
+        b_appointment = c.get(f"/service/v1/serviceJobs/{b_job}").json()["payload"]["appointments"][0]["appointmentId"]
+        for ref in (
+            {"uploadDestinationId": scene.document_id, "contentSha256": scene.document_sha},
+            {"uploadDestinationId": scene.document_id},
+        ):
+            r = c.put(
+                f"/service/v1/serviceJobs/{b_job}/appointments/{b_appointment}/fulfillment",
+                json={"fulfillmentDocuments": [ref]},
+            )
+            assert r.status_code == 422, r.text
+            assert r.json() == [{"code": "InvalidInput", "message": DOCUMENT_UNKNOWN, "details": ""}]
+        assert "poa" not in c.get(f"/service/v1/serviceJobs/{b_job}").json()["payload"]["appointments"][0]
+    # B's signed upload URL does not open A's destination.
+    b_url = httpx.URL(mine.json()["payload"]["url"])
+    swapped = b_url.copy_with(path=f"/uploads/{scene.document_id}")
+    r = httpx.put(swapped, content=b"\x00" * 32, headers={"Content-Type": "application/pdf"})
+    assert r.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in r.text
+    assert snapshot(scene) == before
+    # A's upload is intact: A attaches it to A's appointment.
+    with world.client() as c:
+        r = c.put(
+            f"/service/v1/serviceJobs/{scene.past}/appointments/{scene.past_appointment}/fulfillment",
+            json={
+                "fulfillmentDocuments": [
+                    {"uploadDestinationId": scene.document_id, "contentSha256": scene.document_sha}
+                ]
+            },
+        )
+    assert r.status_code == 204, r.text
+
+
+def test_another_seller_cannot_borrow_a_s_technicians_or_store(world: World, other_world: World) -> None:
+    """B's requests on B's own objects that name A's technician or store are refused too."""
+    scene = build_scene(world)
+    before = snapshot(scene)
+    b_scene = build_scene(other_world)
+    a_tech = world.technician_ids[0]
+    with other_world.client() as c:
+        r = c.put(
+            f"/service/v1/serviceJobs/{b_scene.booked}/appointments/{b_scene.booked_appointment}/resources",
+            json={"resources": [{"resourceId": a_tech}]},
+        )
+        assert r.status_code == 422, r.text
+        r = c.put(
+            f"/service/v1/serviceJobs/{b_scene.past}/appointments/{b_scene.past_appointment}/fulfillment",
+            json={"appointmentResources": [{"resourceId": a_tech}]},
+        )
+        assert r.status_code == 422, r.text
+        assert isinstance(r.json(), list)
+        # B's ASIN at A's store; A's technician as a capacity resource.
+        r = c.get("/service/v1/appointmentSlots", params={**MP, "asin": other_world.asin, "storeId": world.store_id})
+        assert r.status_code == 403, r.text
+        for path, body in (
+            (
+                f"/service/v1/serviceResources/{a_tech}/schedules",
+                {"schedules": [{"startTime": z(local(scene.day, 9)), "endTime": z(local(scene.day, 10))}]},
+            ),
+            (f"/service/v1/serviceResources/{a_tech}/capacity/range", _report_body(scene)),
+            (f"/service/v1/serviceResources/{a_tech}/capacity/fixed", _report_body(scene)),
+        ):
+            method = "PUT" if path.endswith("schedules") else "POST"
+            r = c.request(method, path, params=MP, json=body)
+            assert r.status_code == 403, (path, r.text)
+            assert r.json()["errors"][0]["code"] == "UnauthorizedAction"
+        # B's reservation moved onto A's store: refused (today as "belongs to another resource", 400).
+        r = c.put(f"/service/v1/reservation/{b_scene.reservation_id}", params=MP, json=_reservation_body(scene, 13))
+        assert r.status_code in (400, 403), r.text
+    technicians = [t for j in b_scene.job(b_scene.booked)["appointments"] for t in j.get("assignedTechnicians", [])]
+    assert a_tech not in {t["technicianId"] for t in technicians}
+    assert snapshot(scene) == before
+
+
+# ---- who may call at all ------------------------------------------------------------------------
+
+
+@dataclass
+class Shared:
+    """One scene for the refusals that must stop before any object is looked at, its snapshot, and the
+    tokens of each condition (minted once)."""
+
+    scene: Scene
+    baseline: dict[str, Any]
+    tokens: dict[str, str | None]
+    details: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def shared(server: Server) -> Shared:
+    scene = build_scene(make_world(server))
+    tokens: dict[str, str | None] = {
+        "no-role app of the owner": mint(app_without_role(scene.world)),
+        "no-role app of another seller": mint(make_world(server, roles=())),
+        "expired": mint(scene.world),
+        "forged": secrets.token_hex(24),
+        "forged Atza": "Atza|" + secrets.token_urlsafe(48),  # the shape of a real one, never issued
+        "refresh token": scene.world.refresh_token,
+        "missing": None,
+    }
+    details = {name: INVALID for name in tokens}
+    details.update({"no-role app of the owner": NO_ROLE, "no-role app of another seller": NO_ROLE, "missing": MISSING})
+    return Shared(scene, snapshot(scene), tokens, details)
+
+
+CONDITIONS = [
+    "no-role app of the owner",
+    "no-role app of another seller",
+    "expired",
+    "forged",
+    "forged Atza",
+    "refresh token",
+    "missing",
+]
+
+
+@pytest.mark.parametrize("condition", CONDITIONS)
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_refused_before_anything_is_looked_at(server: Server, shared: Shared, operation: str, condition: str) -> None:
+    scene = shared.scene
+    call = OPERATIONS[operation][0](scene)
+    token = shared.tokens[condition]
+    if condition == "expired":
+        assert token is not None
+        # Live a moment ago, and so in the server's token cache; then the clock passes its hour.
+        assert Call("GET", f"/service/v1/serviceJobs/{scene.pending}").send(server, token).status_code == 200
+        server.clock.offset += timedelta(hours=2)
+    try:
+        r = call.send(server, token)
+    finally:
+        server.clock.offset = timedelta()
+    assert r.status_code == 403, r.text
+    assert errors_of(operation, r) == [
+        {"code": "Unauthorized", "message": DENIED, "details": shared.details[condition]}
+    ]
+    assert r.headers["x-amzn-requestid"]
+    assert "x-amzn-ratelimit-limit" not in r.headers
+    assert snapshot(scene) == shared.baseline
+
+
+def test_a_cached_token_stops_working_when_it_expires(world: World) -> None:
+    (job_id,) = world.job()
+    token = mint(world)
+    check = Call("GET", f"/service/v1/serviceJobs/{job_id}")
+    world.server.clock.offset = timedelta(minutes=59, seconds=50)
+    assert check.send(world.server, token).status_code == 200  # checked and cached 10 s before expiry
+    world.server.clock.offset = timedelta(hours=1, seconds=5)
+    r = check.send(world.server, token)
+    assert r.status_code == 403, r.text
