@@ -42,23 +42,39 @@ from spapi.models.services_v1 import (
     AssignAppointmentResourcesRequest,
     AssignAppointmentResourcesResponse,
     AssignAppointmentResourcesResponsePayload,
+    AvailabilityRecord,
+    CancelReservationResponse,
     CancelServiceJobByServiceJobIdResponse,
     CompleteServiceJobByServiceJobIdResponse,
+    CreateReservationRequest,
+    CreateReservationResponse,
     CreateServiceDocumentUploadDestination,
     DateTimeRange,
     EncryptionDetails,
+    FixedSlot,
+    FixedSlotCapacity,
+    FixedSlotCapacityQuery,
     FulfillmentDocument,
     FulfillmentTime,
+    GetAppointmentSlotsResponse,
     GetServiceJobByServiceJobIdResponse,
     GetServiceJobsResponse,
     JobListing,
     Poa,
+    RangeSlotCapacity,
+    RangeSlotCapacityQuery,
     RescheduleAppointmentRequest,
+    Reservation,
     ServiceDocumentUploadDestination,
     ServiceJob,
     ServiceUploadDocument,
     SetAppointmentFulfillmentDataRequest,
     SetAppointmentResponse,
+    UpdateReservationRequest,
+    UpdateReservationResponse,
+    UpdateScheduleRecord,
+    UpdateScheduleRequest,
+    UpdateScheduleResponse,
 )
 from spapi.models.services_v1 import Warning as ModelWarning
 
@@ -69,7 +85,7 @@ from tests.support import Server, World, make_world
 US = "ATVPDKIKX0DER"
 UNAUTHORIZED_ACTION = "Not authorized to access this resource.Please check your input again"
 DENIED = "Access to requested resource is denied."
-TIME_KEYS = frozenset({"createTime", "startTime", "endTime", "uploadTime"})
+TIME_KEYS = frozenset({"createTime", "startTime", "endTime", "uploadTime", "startDateTime", "endDateTime"})
 PDF = b"%PDF-1.7\n" + b"proof of appointment " * 40 + b"\n%%EOF\n"
 CONTENT_TYPE_INVALID = "contentType parameter is invalid. Use one of ['TIFF', 'JPG', 'PNG', 'JPEG', 'GIF', 'PDF']"
 
@@ -750,3 +766,183 @@ class TestDocuments:
         assert errors_of(api, caught.value, "CreateServiceDocumentUploadDestination") == [
             error("InvalidInput", "Missing or invalid request parameters: [contentLength].")
         ]
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def schedule_day(world: World) -> datetime:
+    """Midnight, New York time, of the first weekday a week or more ahead."""
+    day = (world.server.clock() + timedelta(days=7)).astimezone(NEW_YORK)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+
+
+def last_wire(api: ServiceApi) -> Any:
+    """The body of the SDK's last response, as received."""
+    return normalised(json.loads(api.api_client.last_response.data))
+
+
+def spans(report: RangeSlotCapacity) -> dict[str, list[tuple[datetime, datetime, int]]]:
+    """A range report's capacities as (start, end, capacity) instants per capacity type."""
+    return {
+        str(c.capacity_type): [(instant(s.start_date_time), instant(s.end_date_time), s.capacity) for s in c.slots]
+        for c in report.capacities
+    }
+
+
+class TestCapacity:
+    def test_schedule_reports_slots_and_reservations(self, world: World, connect: Connect) -> None:
+        api = connect(world)
+        day = schedule_day(world)
+        opens, closes = day.replace(hour=9), day.replace(hour=17)
+        hour = timedelta(hours=1)
+
+        # updateSchedule: marketplaceIds in the query, the records in an UpdateScheduleRequest; the
+        # New York datetimes are sent as their isoformat() (``...T09:00:00-05:00``).
+        record = AvailabilityRecord(start_time=opens, end_time=closes, capacity=2)
+        response = api.update_schedule(world.store_id, [US], UpdateScheduleRequest(schedules=[record]))
+        assert isinstance(response, UpdateScheduleResponse)
+        assert (response.payload, response.errors) == (None, None)
+
+        # getRangeSlotCapacity: the model's RangeSlotCapacity is the whole body.
+        query = RangeSlotCapacityQuery(
+            capacity_types=["SCHEDULED_CAPACITY", "AVAILABLE_CAPACITY"],
+            start_date_time=opens - hour,
+            end_date_time=closes + hour,
+        )
+        report = api.get_range_slot_capacity(world.store_id, [US], query)
+        assert isinstance(report, RangeSlotCapacity)
+        assert report.resource_id == world.store_id
+        assert report.next_page_token is None
+        as_scheduled = [(opens - hour, opens, 0), (opens, closes, 2), (closes, closes + hour, 0)]
+        assert spans(report) == {"SCHEDULED_CAPACITY": as_scheduled, "AVAILABLE_CAPACITY": as_scheduled}
+        assert as_json(api, report) == last_wire(api)
+
+        # getFixedSlotCapacity.
+        fixed_query = FixedSlotCapacityQuery(
+            capacity_types=["SCHEDULED_CAPACITY", "AVAILABLE_CAPACITY", "RESERVED_CAPACITY", "ENCUMBERED_CAPACITY"],
+            slot_duration=60,
+            start_date_time=opens,
+            end_date_time=opens + 3 * hour,
+        )
+        fixed = api.get_fixed_slot_capacity(world.store_id, [US], fixed_query)
+        assert isinstance(fixed, FixedSlotCapacity)
+        assert (fixed.resource_id, fixed.slot_duration, fixed.next_page_token) == (world.store_id, 60, None)
+        assert all(isinstance(s, FixedSlot) for s in fixed.capacities)
+        assert [
+            (
+                instant(s.start_date_time),
+                s.scheduled_capacity,
+                s.available_capacity,
+                s.reserved_capacity,
+                s.encumbered_capacity,
+            )
+            for s in fixed.capacities
+        ] == [(opens + i * hour, 2, 2, 0, 0) for i in range(3)]
+        assert as_json(api, fixed) == last_wire(api)
+
+        # getAppointmentSlots: asin, storeId and marketplaceIds positional, the window as keywords.
+        by_asin = api.get_appointment_slots(world.asin, world.store_id, [US], start_time=opens, end_time=closes)
+        assert isinstance(by_asin, GetAppointmentSlotsResponse)
+        assert by_asin.errors is None
+        slots = by_asin.payload
+        assert slots.scheduling_type == "REAL_TIME_SCHEDULING"
+        assert (instant(slots.start_time), instant(slots.end_time)) == (opens, closes)
+        every_hour = [(opens + i * hour, opens + (i + 1) * hour, 2) for i in range(8)]
+        assert [(instant(s.start_time), instant(s.end_time), s.capacity) for s in slots.appointment_slots] == every_hour
+        assert as_json(api, by_asin) == last_wire(api)
+
+        # getAppointmmentSlotsByJobId (the model's spelling, kept by the SDK): the job's store and offering.
+        (job_id,) = world.job()
+        by_job = api.get_appointmment_slots_by_job_id(job_id, [US], start_time=opens, end_time=closes)
+        assert isinstance(by_job, GetAppointmentSlotsResponse)
+        assert as_json(api, by_job) == as_json(api, by_asin)
+
+        # createReservation: a one-hour break from 10:00 New York takes one of the two units.
+        def reservation(start: datetime) -> Reservation:
+            availability = AvailabilityRecord(start_time=start, end_time=start + hour, capacity=1)
+            return Reservation(type="BREAK", availability=availability)
+
+        created = api.create_reservation(
+            [US], CreateReservationRequest(resource_id=world.store_id, reservation=reservation(opens + hour))
+        )
+        assert isinstance(created, CreateReservationResponse)
+        assert created.errors is None
+        made = created.payload.reservation
+        assert isinstance(made, Reservation)
+        first_id = made.reservation_id
+        assert made.type == "BREAK"
+        assert (instant(made.availability.start_time), instant(made.availability.end_time)) == (
+            opens + hour,
+            opens + 2 * hour,
+        )
+        assert made.availability.capacity == 1
+        assert as_json(api, created) == last_wire(api)
+
+        available = RangeSlotCapacityQuery(
+            capacity_types=["AVAILABLE_CAPACITY"], start_date_time=opens, end_date_time=closes
+        )
+        assert spans(api.get_range_slot_capacity(world.store_id, [US], available)) == {
+            "AVAILABLE_CAPACITY": [
+                (opens, opens + hour, 2),
+                (opens + hour, opens + 2 * hour, 1),
+                (opens + 2 * hour, closes, 2),
+            ]
+        }
+
+        # updateReservation: moved to 13:00 New York, under a new id.
+        updated = api.update_reservation(
+            first_id,
+            [US],
+            UpdateReservationRequest(resource_id=world.store_id, reservation=reservation(opens + 4 * hour)),
+        )
+        assert isinstance(updated, UpdateReservationResponse)
+        moved = updated.payload.reservation
+        second_id = moved.reservation_id
+        assert second_id != first_id
+        assert instant(moved.availability.start_time) == opens + 4 * hour
+        assert as_json(api, updated) == last_wire(api)
+        assert spans(api.get_range_slot_capacity(world.store_id, [US], available)) == {
+            "AVAILABLE_CAPACITY": [
+                (opens, opens + 4 * hour, 2),
+                (opens + 4 * hour, opens + 5 * hour, 1),
+                (opens + 5 * hour, closes, 2),
+            ]
+        }
+
+        # cancelReservation: 204 with no body, which the SDK deserialises into an empty response model.
+        cancelled = api.cancel_reservation(second_id, [US])
+        assert isinstance(cancelled, CancelReservationResponse)
+        assert cancelled.errors is None
+        assert (api.api_client.last_response.status, api.api_client.last_response.data) == (204, "")
+        assert api.api_client.last_response.status == 204
+        assert spans(api.get_range_slot_capacity(world.store_id, [US], available)) == {
+            "AVAILABLE_CAPACITY": [(opens, closes, 2)]
+        }
+
+        # The reservation the update replaced is gone.
+        with pytest.raises(ApiException) as caught:
+            api.cancel_reservation(first_id, [US])
+        assert caught.value.status == 404
+        assert errors_of(api, caught.value, "CancelReservationResponse") == [
+            error("InvalidInput", "Reservation does not exist")
+        ]
+
+        # An overlapping record overrides the schedule: 200, the record and its warning deserialised
+        # into UpdateScheduleRecord and Warning models.
+        noon = AvailabilityRecord(start_time=opens + 3 * hour, end_time=opens + 4 * hour, capacity=5)
+        warned = api.update_schedule(world.store_id, [US], UpdateScheduleRequest(schedules=[record, noon]))
+        assert isinstance(warned, UpdateScheduleResponse)
+        (overridden,) = warned.payload
+        assert isinstance(overridden, UpdateScheduleRecord)
+        assert instant(overridden.availability.start_time) == opens + 3 * hour
+        assert overridden.availability.capacity == 5
+        (warning,) = overridden.warnings
+        assert isinstance(warning, ModelWarning)
+        assert (warning.code, warning.message) == (
+            "ScheduleOverride",
+            "This AvailabilityRecord will override the current schedule as the time-ranges overlap",
+        )
+        assert as_json(api, warned) == last_wire(api)

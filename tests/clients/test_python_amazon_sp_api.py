@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from io import BytesIO
@@ -37,12 +38,13 @@ from sp_api.base import (
     SellingApiBadRequestException,
     SellingApiException,
     SellingApiForbiddenException,
+    SellingApiNotFoundException,
 )
 from sp_api.base.helpers import create_md5
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.rate_limits import RATE_LIMITS
-from sp_services.domain.times import format_utc
+from sp_services.domain.times import format_utc, format_utc_seconds
 from tests.support import Server, World, make_world
 
 US = "ATVPDKIKX0DER"
@@ -692,3 +694,199 @@ class TestDocuments:
             client.create_service_document_upload_destination(contentType="PNG")
         assert caught_bad.value.code == 400
         assert one_error(caught_bad.value) == invalid("Missing or invalid request parameters: [contentLength].")
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def schedule_day(world: World) -> datetime:
+    """Midnight, New York time, of the first weekday a week or more ahead."""
+    day = (world.server.clock() + timedelta(days=7)).astimezone(NEW_YORK)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=NEW_YORK)
+
+
+def spans(report: dict[str, Any]) -> dict[str, list[tuple[str, str, int]]]:
+    """A range report's capacities as (start, end, capacity) per capacity type."""
+    return {
+        c["capacityType"]: [(s["startDateTime"], s["endDateTime"], s["capacity"]) for s in c["slots"]]
+        for c in report["capacities"]
+    }
+
+
+class TestCapacity:
+    def test_schedule_reports_slots_and_reservations(self, world: World, connect: Connect) -> None:
+        client = connect(world)
+        day = schedule_day(world)
+        opens, closes = day.replace(hour=9), day.replace(hour=17)
+        z = format_utc_seconds
+        hour = timedelta(hours=1)
+
+        # What the client puts on the wire, seen through its httpx client (no public hook for it).
+        sent: list[httpx.Request] = []
+        client._transport._client.event_hooks["request"].append(sent.append)
+
+        # updateSchedule: the body's ``schedules`` is a keyword argument. The model wants marketplaceIds
+        # in the query; the client puts its marketplace into the PUT body instead (under four
+        # spellings), and the server reads marketplaceIds from the body when the query has none.
+        record = {"startTime": opens.isoformat(), "endTime": closes.isoformat(), "capacity": 2}
+        response = client.update_schedule(world.store_id, schedules=[record])
+        assert isinstance(response, ApiResponse)
+        assert (response.payload, response.errors) == ({}, None)
+        assert sent[-1].url.query == b""
+        assert json.loads(sent[-1].content) == {
+            "schedules": [record],
+            "MarketplaceId": US,
+            "MarketplaceIds": [US],
+            "marketplace_ids": [US],
+            "marketplaceIds": [US],
+        }
+
+        # getRangeSlotCapacity: the report is the whole body, so ApiResponse takes it as the payload.
+        report_range = {
+            "capacityTypes": ["SCHEDULED_CAPACITY", "AVAILABLE_CAPACITY"],
+            "startDateTime": z(opens - hour),
+            "endDateTime": z(closes + hour),
+        }
+        report = client.get_range_slot_capacity(world.store_id, **report_range)
+        assert isinstance(report, ApiResponse)
+        assert report.errors is None
+        assert report.payload["resourceId"] == world.store_id
+        assert report.next_token is None
+        as_scheduled = [(z(opens - hour), z(opens), 0), (z(opens), z(closes), 2), (z(closes), z(closes + hour), 0)]
+        assert spans(report.payload) == {"SCHEDULED_CAPACITY": as_scheduled, "AVAILABLE_CAPACITY": as_scheduled}
+
+        # getFixedSlotCapacity: slotDuration joins the body.
+        fixed = client.get_fixed_slot_capacity(
+            world.store_id,
+            capacityTypes=["SCHEDULED_CAPACITY", "AVAILABLE_CAPACITY", "RESERVED_CAPACITY", "ENCUMBERED_CAPACITY"],
+            startDateTime=z(opens),
+            endDateTime=z(opens + 3 * hour),
+            slotDuration=60,
+        )
+        assert isinstance(fixed, ApiResponse)
+        assert fixed.payload == {
+            "resourceId": world.store_id,
+            "slotDuration": 60,
+            "capacities": [
+                {
+                    "startDateTime": z(opens + i * hour),
+                    "scheduledCapacity": 2,
+                    "availableCapacity": 2,
+                    "reservedCapacity": 0,
+                    "encumberedCapacity": 0,
+                }
+                for i in range(3)
+            ],
+        }
+
+        # getAppointmentSlots: a GET, so the client's marketplace spellings go in the query.
+        window = {"startTime": z(opens), "endTime": z(closes)}
+        every_hour = [
+            {"startTime": z(opens + i * hour), "endTime": z(opens + (i + 1) * hour), "capacity": 2} for i in range(8)
+        ]
+        by_asin = client.get_appointment_slots(asin=world.asin, storeId=world.store_id, **window)
+        assert isinstance(by_asin, ApiResponse)
+        assert by_asin.payload == {**window, "schedulingType": "REAL_TIME_SCHEDULING", "appointmentSlots": every_hour}
+
+        # getAppointmmentSlotsByJobId (the model's spelling, kept by the client): the job's store and offering.
+        (job_id,) = world.job()
+        by_job = client.get_appointmment_slots_by_job_id(job_id, **window)
+        assert isinstance(by_job, ApiResponse)
+        assert by_job.payload == by_asin.payload
+
+        # createReservation: a one-hour break from 10:00 New York takes one of the two units.
+        def reservation(start: datetime) -> dict[str, Any]:
+            return {"type": "BREAK", "availability": {"startTime": z(start), "endTime": z(start + hour), "capacity": 1}}
+
+        created = client.create_reservation(resourceId=world.store_id, reservation=reservation(opens + hour))
+        # A POST gets two spellings in the body, again none in the query.
+        assert sent[-1].url.query == b""
+        assert json.loads(sent[-1].content) == {
+            "resourceId": world.store_id,
+            "reservation": reservation(opens + hour),
+            "marketplaceIds": [US],
+            "MarketplaceIds": [US],
+        }
+        assert isinstance(created, ApiResponse)
+        assert created.errors is None
+        first_id = created.payload["reservation"]["reservationId"]
+        assert created.payload == {
+            "reservation": {
+                "reservationId": first_id,
+                "type": "BREAK",
+                "availability": {
+                    "startTime": format_utc(opens + hour),
+                    "endTime": format_utc(opens + 2 * hour),
+                    "capacity": 1,
+                },
+            }
+        }
+        available = {"capacityTypes": ["AVAILABLE_CAPACITY"], "startDateTime": z(opens), "endDateTime": z(closes)}
+        assert spans(client.get_range_slot_capacity(world.store_id, **available).payload) == {
+            "AVAILABLE_CAPACITY": [
+                (z(opens), z(opens + hour), 2),
+                (z(opens + hour), z(opens + 2 * hour), 1),
+                (z(opens + 2 * hour), z(closes), 2),
+            ]
+        }
+
+        # updateReservation: moved to 13:00 New York, under a new id.
+        updated = client.update_reservation(
+            first_id, resourceId=world.store_id, reservation=reservation(opens + 4 * hour)
+        )
+        assert isinstance(updated, ApiResponse)
+        second_id = updated.payload["reservation"]["reservationId"]
+        assert second_id != first_id
+        assert updated.payload["reservation"]["availability"] == {
+            "startTime": format_utc(opens + 4 * hour),
+            "endTime": format_utc(opens + 5 * hour),
+            "capacity": 1,
+        }
+        assert spans(client.get_range_slot_capacity(world.store_id, **available).payload) == {
+            "AVAILABLE_CAPACITY": [
+                (z(opens), z(opens + 4 * hour), 2),
+                (z(opens + 4 * hour), z(opens + 5 * hour), 1),
+                (z(opens + 5 * hour), z(closes), 2),
+            ]
+        }
+
+        # cancelReservation: a DELETE answered 204 with no body; the client makes that a payload
+        # holding the status code.
+        cancelled = client.cancel_reservation(second_id)
+        # A DELETE carries them in the query, where the model has marketplaceIds.
+        assert sent[-1].method == "DELETE"
+        assert sent[-1].url.params.get_list("marketplaceIds") == [US]
+        assert isinstance(cancelled, ApiResponse)
+        assert (cancelled.payload, cancelled.errors) == ({"status_code": 204}, None)
+        assert spans(client.get_range_slot_capacity(world.store_id, **available).payload) == {
+            "AVAILABLE_CAPACITY": [(z(opens), z(closes), 2)]
+        }
+
+        # The reservation the update replaced is gone.
+        with pytest.raises(SellingApiNotFoundException) as caught:
+            client.cancel_reservation(first_id)
+        assert caught.value.code == 404
+        assert one_error(caught.value) == invalid("Reservation does not exist")
+
+        # An overlapping record overrides the schedule: 200, with the record warned about in the
+        # payload (a list, which the client takes whole since it sits under ``payload``).
+        noon = {"startTime": (opens + 3 * hour).isoformat(), "endTime": (opens + 4 * hour).isoformat(), "capacity": 5}
+        warned = client.update_schedule(world.store_id, schedules=[record, noon])
+        assert warned.payload == [
+            {
+                "availability": {
+                    "startTime": format_utc(opens + 3 * hour),
+                    "endTime": format_utc(opens + 4 * hour),
+                    "capacity": 5,
+                },
+                "warnings": [
+                    {
+                        "code": "ScheduleOverride",
+                        "message": "This AvailabilityRecord will override the current schedule "
+                        "as the time-ranges overlap",
+                    }
+                ],
+            }
+        ]
