@@ -328,7 +328,7 @@ def scanned(server: Server, tmp_path: Path) -> Iterator[Server]:
         from dataclasses import replace
 
         ctx = app.state.ctx
-        ctx.vault = replace(ctx.vault, scanner=lambda content, _type: b"EICAR" not in content)
+        ctx.document_store = replace(ctx.document_store, scanner=lambda content, _type: b"EICAR" not in content)
 
     srv = start_server(server.db, tmp_path, configure=configure)
     yield srv

@@ -86,7 +86,7 @@ def scanned(server: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
     def configure(app: Any) -> None:
         ctx = app.state.ctx
-        ctx.vault = replace(ctx.vault, scanner=lambda content, _type: EICAR not in content)
+        ctx.document_store = replace(ctx.document_store, scanner=lambda content, _type: EICAR not in content)
 
     srv = start_server(server.db, tmp_path_factory.mktemp("scanned"), configure=configure)
     yield srv

@@ -16,7 +16,7 @@ from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from sp_services.api.routes import appointments, capacity, documents, jobs, lwa, operator, reservations, slots
 from sp_services.blobs import blob_store
 from sp_services.persistence.db import Database
-from sp_services.services.documents import Vault, load_scanner
+from sp_services.services.documents import DocumentStore, load_scanner
 from sp_services.settings import Settings
 
 
@@ -44,7 +44,9 @@ def create_app(
         settings=settings,
         db=db or Database(settings.resolved_database_url),
         limiter=make_limiter(settings),
-        vault=Vault(settings.resolved_secret_key, blob_store(settings), load_scanner(settings.content_scanner)),
+        document_store=DocumentStore(
+            settings.resolved_secret_key, blob_store(settings), load_scanner(settings.content_scanner)
+        ),
         clock=clock,
     )
     errors.install(app)

@@ -20,7 +20,7 @@ from sp_services.domain.errors import ErrorItem, QuotaExceeded, Unauthenticated
 from sp_services.domain.rate_limits import RATE_LIMITS
 from sp_services.persistence.db import Database
 from sp_services.services.auth import principal_for
-from sp_services.services.documents import Vault
+from sp_services.services.documents import DocumentStore
 from sp_services.settings import Settings
 
 T = TypeVar("T")
@@ -41,7 +41,7 @@ class AppContext:
     settings: Settings
     db: Database
     limiter: Limiter | None
-    vault: Vault
+    document_store: DocumentStore
     clock: Callable[[], datetime] = field(default=system_clock)
     # token -> (principal, when it was checked, when the token expires)
     tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
@@ -115,7 +115,7 @@ def caller(operation: str) -> Callable[..., Principal]:
     return dependency
 
 
-def operator(request: Request, ctx: AppContext = Depends(context)) -> None:
+def require_operator_key(request: Request, ctx: AppContext = Depends(context)) -> None:
     """Dependency for the operator API: ``Authorization: Bearer <operator key>``."""
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")

@@ -23,6 +23,8 @@ from sp_services.domain.errors import (
     ServiceError,
     Unauthenticated,
     Unprocessable,
+    UploadForbidden,
+    UploadTooLarge,
 )
 
 log = logging.getLogger("sp_services.api")
@@ -35,6 +37,8 @@ STATUS: dict[type[ServiceError], int] = {
     Conflict: 409,
     Unprocessable: 422,
     QuotaExceeded: 429,
+    UploadForbidden: 403,
+    UploadTooLarge: 400,
 }
 
 _HTTP_DEFAULTS: dict[int, tuple[str, str]] = {

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 
+from sp_services.domain import ids
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.times import parse_iso
 
@@ -156,3 +157,10 @@ class Params:
         """Raise one 400 naming every bad parameter seen so far."""
         if self.bad:
             raise InvalidInput.params(self.bad, "; ".join(self.notes))
+
+
+def marketplace_of(p: Params) -> str:
+    """The one marketplace id of a request (query, or the JSON body as a fallback); 400 otherwise."""
+    values = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
+    p.check()
+    return values[0]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
+from sp_services.domain.catalog import Store
 from sp_services.domain.jobs import Appointment, Job
 from sp_services.domain.times import format_utc
+from sp_services.services.documents import UploadDestination
+from sp_services.services.operator import OrderSummary
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:
@@ -57,3 +61,37 @@ def service_job(job: Job) -> dict[str, Any]:
             "payments": list(job.payments),
         }
     )
+
+
+def store(s: Store) -> dict[str, Any]:
+    """Operator API: a created store."""
+    return {
+        "storeId": s.store_id,
+        "sellerId": s.seller_id,
+        "marketplaceId": s.marketplace_id,
+        "name": s.name,
+        "timezone": s.timezone,
+    }
+
+
+def order_summary(summary: OrderSummary) -> dict[str, Any]:
+    """Operator API: an order's status and its jobs' statuses."""
+    return {
+        "serviceOrderId": summary.service_order_id,
+        "status": summary.status.value,
+        "jobs": [{"serviceJobId": job_id, "serviceJobStatus": status.value} for job_id, status in summary.jobs],
+    }
+
+
+def upload_destination(d: UploadDestination) -> dict[str, Any]:
+    """The model's ServiceDocumentUploadDestination."""
+    return {
+        "uploadDestinationId": d.destination_id,
+        "url": d.url,
+        "encryptionDetails": {
+            "standard": "AES",
+            "initializationVector": base64.b64encode(d.key.iv).decode(),
+            "key": base64.b64encode(d.key.key).decode(),
+        },
+        "headers": {"Content-Type": d.content_type},
+    }

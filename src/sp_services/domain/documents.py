@@ -96,15 +96,6 @@ class DocumentKey:
         plain = AESGCM(_derive(secret, b"document keys")).decrypt(wrapped[:12], wrapped[12:], b"document-key")
         return cls(plain[:32], plain[32:])
 
-    @property
-    def wire(self) -> dict[str, str]:
-        """The model's EncryptionDetails."""
-        return {
-            "standard": "AES",
-            "initializationVector": base64.b64encode(self.iv).decode(),
-            "key": base64.b64encode(self.key).decode(),
-        }
-
 
 def upload_signature(secret: bytes, destination_id: str, expires: int) -> str:
     """HMAC over the destination and the URL's expiry (epoch seconds), hex."""

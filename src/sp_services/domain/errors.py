@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# How the sandbox refuses another seller's object (the job-closing operations word it differently).
+UNAUTHORIZED = "Not authorized to access this resource. Please check your input again."
+
 
 @dataclass(frozen=True)
 class ErrorItem:
@@ -48,6 +51,11 @@ class Unauthenticated(ServiceError):
 class NotAuthorized(ServiceError):
     """The object exists but belongs to another seller (wire 403 ``UnauthorizedAction``)."""
 
+    @classmethod
+    def action(cls, message: str = UNAUTHORIZED) -> NotAuthorized:
+        """The sandbox's refusal of another seller's object (most operations word it ``UNAUTHORIZED``)."""
+        return cls(ErrorItem("UnauthorizedAction", message, ""))
+
 
 class NotFound(ServiceError):
     """The addressed resource does not exist (wire 404)."""
@@ -63,6 +71,36 @@ class Conflict(ServiceError):
 
 class QuotaExceeded(ServiceError):
     """Rate limit hit (wire 429)."""
+
+
+class UploadRefused(ServiceError):
+    """The document upload endpoint refuses a PUT the way S3 refuses a presigned upload (the API
+    layer answers S3's XML ``<Error>`` rather than the SP-API body)."""
+
+    @classmethod
+    def signature_mismatch(cls) -> UploadForbidden:
+        return UploadForbidden(
+            ErrorItem(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided.",
+            )
+        )
+
+    @classmethod
+    def access_denied(cls, message: str = "Access Denied") -> UploadForbidden:
+        return UploadForbidden(ErrorItem("AccessDenied", message))
+
+    @classmethod
+    def too_large(cls) -> UploadTooLarge:
+        return UploadTooLarge(ErrorItem("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size"))
+
+
+class UploadForbidden(UploadRefused):
+    """A missing, bad or expired upload signature, or an unknown destination (S3: 403)."""
+
+
+class UploadTooLarge(UploadRefused):
+    """More bytes than the destination was declared for (S3: 400 EntityTooLarge)."""
 
 
 def unprocessable(message: str) -> Unprocessable:

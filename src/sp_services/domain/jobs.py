@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from .enums import AppointmentStatus, JobStatus, ServiceType
-from .errors import unprocessable
+from .errors import Unprocessable, unprocessable
 
 # The job state machine (DESIGN.md §4), one row per (action, from-state) -> to-state.
 # Actions: seller operations and the marketplace-side (operator) moves.
@@ -36,11 +36,16 @@ def can_transition(action: str, status: JobStatus) -> bool:
     return (action, status) in TRANSITIONS
 
 
+def not_allowed(job_id: str, status: JobStatus) -> Unprocessable:
+    """The sandbox's 422 for an operation the job's state does not allow."""
+    return unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {status.value}")
+
+
 def transition(action: str, *, job_id: str, status: JobStatus) -> JobStatus:
     """The state after ``action``; raises the sandbox's "Operation not allowed" 422 otherwise."""
     target = TRANSITIONS.get((action, status))
     if target is None:
-        raise unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {status.value}")
+        raise not_allowed(job_id, status)
     return target
 
 
@@ -103,6 +108,10 @@ class Job:
     associated_items: tuple[dict[str, Any], ...] = ()
     payments: tuple[dict[str, Any], ...] = ()
     appointments: tuple[Appointment, ...] = field(default=())
+
+    def appointment(self, appointment_id: str) -> Appointment | None:
+        """The job's appointment with this id, if it has one."""
+        return next((a for a in self.appointments if a.appointment_id == appointment_id), None)
 
     def active_appointment(self) -> Appointment | None:
         """The job's ACTIVE appointment, if it has one (there is at most one)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .catalog import Store, Technician
 from .recurrence import Availability
 
 
@@ -44,3 +45,15 @@ class Reservation:
     seller_id: str
     type: ReservationType
     availability: Availability
+
+
+def store_resource(store: Store) -> Resource:
+    """The store's own bookable capacity (``resourceId == storeId``)."""
+    return Resource(store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,))
+
+
+def technician_resource(technician: Technician, store: Store) -> Resource:
+    """A technician's capacity as seen from one of its stores (the store's timezone and marketplace)."""
+    return Resource(
+        technician.technician_id, technician.seller_id, ResourceKind.TECHNICIAN, store.timezone, (store.marketplace_id,)
+    )

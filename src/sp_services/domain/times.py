@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import unprocessable
 
@@ -84,3 +85,12 @@ def format_utc_seconds(instant: datetime) -> str:
     """Format as ``YYYY-MM-DDTHH:MM:SSZ``: capacity reports and slots use second precision."""
     utc = instant.astimezone(UTC)
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}Z"
+
+
+def valid_timezone(name: str) -> bool:
+    """True when ``name`` is an IANA timezone this machine knows."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

@@ -1,10 +1,7 @@
-"""Appointment use cases: add, reschedule, assign technicians, record fulfillment (DESIGN.md §4-5).
+"""Appointment use cases: add, reschedule, assign technicians, record fulfillment (docs/design.md §3-4).
 
-Booking is one transaction that locks the job and then the store resource (PostgreSQL row locks;
-SQLite write transactions are serialised by BEGIN IMMEDIATE), reads the store's capacity with
-every ACTIVE appointment counted, and writes the appointment. Every request that takes capacity
-from a store (bookings, reservations, schedule changes) takes the same store lock, so no
-interleaving can book a slot past its capacity.
+Add and reschedule check what is their own (the job's state, the appointment given up) and leave
+the booking itself to ``services/booking.py``, the one booking step.
 """
 
 from __future__ import annotations
@@ -12,51 +9,25 @@ from __future__ import annotations
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from sp_services.domain import appointments as rules
-from sp_services.domain import ids, reason_codes
+from sp_services.domain import ids
 from sp_services.domain.capacity import combine, minimum, to_minute
 from sp_services.domain.catalog import Store, Technician
 from sp_services.domain.enums import AppointmentStatus, JobStatus
 from sp_services.domain.errors import ErrorItem, Unprocessable, unprocessable
-from sp_services.domain.jobs import TERMINAL, Appointment, Fulfillment, Job, transition
-from sp_services.domain.marketplaces import marketplace
-from sp_services.domain.resources import Resource, ResourceKind
+from sp_services.domain.jobs import TERMINAL, Appointment, Fulfillment, not_allowed, transition
+from sp_services.domain.resources import technician_resource
 from sp_services.domain.times import parse_utc_strict
-from sp_services.persistence.repositories.capacity import CapacityRepository
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
+from sp_services.services.booking import Booking, book
 from sp_services.services.capacity import capacity_views
-from sp_services.services.documents import Vault, Verified, attach, verify_references
-from sp_services.services.jobs import load_job
-from sp_services.services.slots import slots_for
-
-
-def _not_allowed(job: Job) -> Unprocessable:
-    return unprocessable(f"Operation not allowed on job with jobId : {job.service_job_id} and jobState : {job.status}")
-
-
-def _booking_store(session: Session, job: Job) -> tuple[Store, int | None]:
-    """The job's store, locked for the rest of the transaction, and the service's duration (None
-    when the seller no longer offers the ASIN: then no slot exists)."""
-    CapacityRepository(session).resource(job.store_id, for_update=True)
-    store = CatalogRepository(session).get_store(job.store_id)
-    assert store is not None  # a job's store is a foreign key
-    offering = CatalogRepository(session).get_offering(job.seller_id, job.marketplace_id, job.asin)
-    return store, offering.duration_minutes if offering else None
-
-
-def _require_slot(session: Session, job: Job, store: Store, start: datetime, minutes: int, now: datetime) -> None:
-    """``start`` must be a listed slot of the store with capacity left (ACTIVE bookings counted)."""
-    if start.second or start.microsecond:
-        raise rules.booking_failure(job.service_job_id, rules.SLOT_NOT_AVAILABLE)
-    report = slots_for(session, store=store, duration=minutes, start=start, end=start + timedelta(minutes=1), now=now)
-    minute = to_minute(start)
-    if not any(s == minute and capacity >= 1 for s, _, capacity in report.slots):
-        raise rules.booking_failure(job.service_job_id, rules.SLOT_NOT_AVAILABLE)
+from sp_services.services.documents import DocumentStore, Verified, attach, verify_references
+from sp_services.services.jobs import Wording, load_job
 
 
 def add_appointment(
@@ -64,28 +35,13 @@ def add_appointment(
 ) -> str:
     """addAppointmentForServiceJobByServiceJobId: book the job into a free slot of its store."""
     start = parse_utc_strict(start_time)
-    job = load_job(session, seller_id=seller_id, job_id=job_id, family="appointment", for_update=True)
+    job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.APPOINTMENT, for_update=True)
     if job.status in TERMINAL:
-        raise _not_allowed(job)
+        raise not_allowed(job_id, job.status)
     if job.active_appointment() is not None:
         raise rules.booking_failure(job_id, rules.ALREADY_ACTIVE)
     target = transition("add_appointment", job_id=job_id, status=job.status)
-    rules.check_booking_time(job_id, start, now=now)
-    store, minutes = _booking_store(session, job)
-    if minutes is None:
-        raise rules.booking_failure(job_id, rules.SLOT_NOT_AVAILABLE)
-    rules.check_duration(job_id, duration, offering_minutes=minutes)
-    _require_slot(session, job, store, start, minutes, now)
-    appointment = Appointment(
-        appointment_id=ids.new_appointment_id(job_id),
-        service_job_id=job_id,
-        status=AppointmentStatus.ACTIVE,
-        start_time=start,
-        duration_minutes=minutes,
-    )
-    repo = JobRepository(session)
-    repo.add_appointment(appointment, seller_id=seller_id, now=now)
-    repo.set_job_status(job_id, target, now=now)
+    appointment = book(session, job=job, booking=Booking(start, duration), status=target, now=now)
     return appointment.appointment_id
 
 
@@ -109,44 +65,17 @@ def reschedule_appointment(
     """rescheduleAppointmentForServiceJobByServiceJobId: the ACTIVE appointment is cancelled (its
     capacity released) and a new one booked in its place; assigned technicians are dropped."""
     start = parse_utc_strict(start_time)
-    job = load_job(session, seller_id=seller_id, job_id=job_id, family="appointment", for_update=True)
+    job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.APPOINTMENT, for_update=True)
     if job.status in TERMINAL:
-        raise _not_allowed(job)
-    old = next((a for a in job.appointments if a.appointment_id == appointment_id), None)
+        raise not_allowed(job_id, job.status)
+    old = job.appointment(appointment_id)
     if old is None or old.status is not AppointmentStatus.ACTIVE:
         raise rules.booking_failure(job_id, f"No active appointment exists with appointmentId : {appointment_id}.")
     target = transition("reschedule", job_id=job_id, status=job.status)
-    rules.check_booking_time(job_id, start, now=now)
-    market = marketplace(job.marketplace_id)
-    if market is None or not reason_codes.reschedule_code_valid(
-        reason_code, country=market.country, service_type=job.service_type
-    ):
-        raise rules.booking_failure(job_id, rules.BAD_RESCHEDULE_CODE)
-    store, minutes = _booking_store(session, job)
-    if minutes is None:
-        raise rules.booking_failure(job_id, rules.SLOT_NOT_AVAILABLE)
-    rules.check_duration(job_id, duration, offering_minutes=minutes)
-    repo = JobRepository(session)
-    # Cancel first so the old booking's capacity counts as free for the new one (same transaction:
-    # if the new slot is not available, the whole request rolls back).
-    repo.set_appointment_status(old.appointment_id, AppointmentStatus.CANCELLED, now=now)
-    _require_slot(session, job, store, start, minutes, now)
-    new = Appointment(
-        appointment_id=ids.new_appointment_id(job_id),
-        service_job_id=job_id,
-        status=AppointmentStatus.ACTIVE,
-        start_time=start,
-        duration_minutes=minutes,
-        rescheduled_appointment_id=old.appointment_id,
-    )
-    repo.add_appointment(new, seller_id=seller_id, now=now, reschedule_reason_code=reason_code)
-    repo.set_job_status(job_id, target, now=now)
+    booking = Booking(start, duration, replaces=old, reason_code=reason_code)
+    new = book(session, job=job, booking=booking, status=target, now=now)
     dropped = [t.technician_id for t in old.technicians]
     return Rescheduled(new.appointment_id, [rules.unassigned_warning(dropped)] if dropped else [])
-
-
-def _find_appointment(job: Job, appointment_id: str) -> Appointment | None:
-    return next((a for a in job.appointments if a.appointment_id == appointment_id), None)
 
 
 def _outside_schedule(
@@ -156,8 +85,7 @@ def _outside_schedule(
     a break or a vacation). Technicians without any schedule are not capacity-managed."""
     if not technicians:
         return []
-    kind, tz, markets = ResourceKind.TECHNICIAN, store.timezone, (store.marketplace_id,)
-    resources = [Resource(t.technician_id, t.seller_id, kind, tz, markets) for t in technicians]
+    resources = [technician_resource(t, store) for t in technicians]
     span = (to_minute(appointment.start_time), to_minute(appointment.end_time))
     views = capacity_views(session, resources, span)
     out = []
@@ -172,10 +100,10 @@ def assign_resources(
     session: Session, *, seller_id: str, job_id: str, appointment_id: str, resource_ids: Sequence[str], now: datetime
 ) -> list[ErrorItem]:
     """assignAppointmentResources: replace the appointment's technicians. Returns warnings."""
-    job = load_job(session, seller_id=seller_id, job_id=job_id, family="resources", for_update=True)
+    job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.RESOURCES, for_update=True)
     if job.status in TERMINAL:
-        raise _not_allowed(job)
-    appointment = _find_appointment(job, appointment_id)
+        raise not_allowed(job.service_job_id, job.status)
+    appointment = job.appointment(appointment_id)
     if appointment is None:
         raise unprocessable(
             f"Failed to Update Appointment for jobId : {job_id}, appointmentId : {appointment_id}, "
@@ -230,14 +158,14 @@ def set_fulfillment(
     appointment_id: str,
     data: FulfillmentInput,
     now: datetime,
-    vault: Vault,
+    document_store: DocumentStore,
 ) -> None:
     """setAppointmentFulfillmentData: validate every part sent, report all failures together, and
     record the valid whole (parts not sent keep what an earlier call recorded)."""
-    job = load_job(session, seller_id=seller_id, job_id=job_id, family="appointment", for_update=True)
+    job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.APPOINTMENT, for_update=True)
     if job.status is not JobStatus.NOT_SERVICED:
         raise unprocessable(f"Job with id {job_id} can not be updated. Please check if the job is in valid status.")
-    appointment = _find_appointment(job, appointment_id)
+    appointment = job.appointment(appointment_id)
     if appointment is None:
         raise unprocessable(
             f"Appointment with id {appointment_id} is not present in the job. Please check the input again."
@@ -270,7 +198,12 @@ def set_fulfillment(
     verified: list[Verified] = []
     if data.documents:
         checked = verify_references(
-            session, seller_id=seller_id, appointment_id=appointment_id, references=data.documents, now=now, vault=vault
+            session,
+            seller_id=seller_id,
+            appointment_id=appointment_id,
+            references=data.documents,
+            now=now,
+            document_store=document_store,
         )
         if isinstance(checked, ErrorItem):
             errors.append(checked)

@@ -28,8 +28,6 @@ from sp_services.domain.recurrence import Availability, occurrences
 from sp_services.domain.resources import Reservation, ReservationType, Resource
 from sp_services.persistence.repositories.capacity import MAX_SPAN, CapacityRepository
 
-UNAUTHORIZED = "Not authorized to access this resource. Please check your input again."
-
 
 @dataclass(frozen=True)
 class CapacityView:
@@ -51,7 +49,7 @@ def load_resource(
     if resource is None:
         raise InvalidInput(ErrorItem("InvalidInput", "Invalid request parameters: [resourceId]", ""))
     if resource.seller_id != seller_id:
-        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+        raise NotAuthorized.action()
     if marketplace_id not in resource.marketplace_ids:
         raise InvalidInput.params(["marketplaceIds"], "The resource does not operate in this marketplace.")
     return resource
@@ -198,7 +196,7 @@ def _load_reservation(session: Session, *, seller_id: str, reservation_id: str, 
     if reservation is None:
         raise NotFound(ErrorItem("InvalidInput", missing, ""))
     if reservation.seller_id != seller_id:
-        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+        raise NotAuthorized.action()
     return reservation
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from sp_services.blobs import BlobStore
 from sp_services.domain import documents as docs
-from sp_services.domain.errors import ErrorItem, NotFound
+from sp_services.domain.errors import ErrorItem, NotFound, UploadRefused
 from sp_services.domain.jobs import Appointment
 from sp_services.domain.times import format_utc
 from sp_services.persistence.repositories.catalog import CatalogRepository
@@ -26,7 +26,7 @@ from sp_services.persistence.repositories.jobs import JobRepository
 
 
 @dataclass(frozen=True)
-class Vault:
+class DocumentStore:
     """What document work needs besides the database: the server secret, the blob store, and the
     optional content scanner (the malware-check hook)."""
 
@@ -55,15 +55,26 @@ def blob_key(destination_id: str) -> str:
     return f"documents/{destination_id}"
 
 
+@dataclass(frozen=True)
+class UploadDestination:
+    """Where and how to upload one document: a signed URL on this server, the key and IV to
+    encrypt with, and the Content-Type the upload must carry."""
+
+    destination_id: str
+    url: str
+    key: docs.DocumentKey
+    content_type: str
+
+
 def create_destination(
     session: Session,
     *,
     seller_id: str,
     declared: docs.Declared,
     now: datetime,
-    vault: Vault,
+    document_store: DocumentStore,
     public_url: str,
-) -> dict[str, Any]:
+) -> UploadDestination:
     """createServiceDocumentUploadDestination: a fresh key and IV and a signed URL on this server."""
     destination_id = str(uuid.uuid4())
     key = docs.DocumentKey.new()
@@ -72,33 +83,16 @@ def create_destination(
         destination_id,
         seller_id=seller_id,
         declared=declared,
-        wrapped_key=key.wrap(vault.secret),
+        wrapped_key=key.wrap(document_store.secret),
         now=now,
         url_expires_at=expires,
     )
     epoch = int(expires.timestamp())
-    query = urlencode({"expires": epoch, "signature": docs.upload_signature(vault.secret, destination_id, epoch)})
-    return {
-        "uploadDestinationId": destination_id,
-        "url": f"{public_url.rstrip('/')}/uploads/{destination_id}?{query}",
-        "encryptionDetails": key.wire,
-        "headers": {"Content-Type": docs.MIME[declared.content_type]},
-    }
-
-
-class UploadRefused(Exception):
-    """An upload the object store would refuse, with its S3-style status, code and message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-SIGNATURE_MISMATCH = UploadRefused(
-    403,
-    "SignatureDoesNotMatch",
-    "The request signature we calculated does not match the signature you provided.",
-)
+    query = urlencode(
+        {"expires": epoch, "signature": docs.upload_signature(document_store.secret, destination_id, epoch)}
+    )
+    url = f"{public_url.rstrip('/')}/uploads/{destination_id}?{query}"
+    return UploadDestination(destination_id, url, key, docs.MIME[declared.content_type])
 
 
 def check_upload_url(
@@ -106,30 +100,36 @@ def check_upload_url(
 ) -> None:
     """The URL's signature and expiry, before any body is read."""
     if not expires or not signature or not (expires.isascii() and expires.isdigit() and len(expires) <= 12):
-        raise UploadRefused(403, "AccessDenied", "Query-string authentication requires the expires and signature.")
+        raise UploadRefused.access_denied("Query-string authentication requires the expires and signature.")
     if not (signature.isascii() and len(signature) == 64):
-        raise SIGNATURE_MISMATCH
+        raise UploadRefused.signature_mismatch()
     if not docs.signature_valid(secret, destination_id, int(expires), signature):
-        raise SIGNATURE_MISMATCH
+        raise UploadRefused.signature_mismatch()
     if now.timestamp() > int(expires):
-        raise UploadRefused(403, "AccessDenied", "Request has expired")
+        raise UploadRefused.access_denied("Request has expired")
 
 
 def receive_upload(
-    session: Session, *, destination_id: str, content_type: str | None, body: bytes, now: datetime, vault: Vault
+    session: Session,
+    *,
+    destination_id: str,
+    content_type: str | None,
+    body: bytes,
+    now: datetime,
+    document_store: DocumentStore,
 ) -> str:
     """Store the encrypted bytes PUT to a signed URL (already checked); returns the S3-style ETag."""
     repo = DocumentRepository(session)
     stored = repo.get(destination_id, for_update=True)
     if stored is None:
-        raise UploadRefused(403, "AccessDenied", "Access Denied")
+        raise UploadRefused.access_denied()
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime not in docs.upload_content_types(stored.declared.content_type):
         # The content type is part of what the URL was issued for, as in a presigned S3 PUT.
-        raise SIGNATURE_MISMATCH
+        raise UploadRefused.signature_mismatch()
     if len(body) > docs.encrypted_length(stored.declared.content_length):
-        raise UploadRefused(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
-    vault.blobs.put(blob_key(destination_id), body)
+        raise UploadRefused.too_large()
+    document_store.blobs.put(blob_key(destination_id), body)
     repo.mark_uploaded(destination_id, length=len(body), now=now)
     return '"' + hashlib.md5(body, usedforsecurity=False).hexdigest() + '"'
 
@@ -147,7 +147,7 @@ def verify_references(
     appointment_id: str,
     references: Sequence[Mapping[str, object]],
     now: datetime,
-    vault: Vault,
+    document_store: DocumentStore,
 ) -> list[Verified] | ErrorItem:
     """Check every referenced upload; the first failure, in the sandbox's words, or all of them."""
     repo = DocumentRepository(session)
@@ -165,9 +165,9 @@ def verify_references(
             appointment_id,
         ):
             return _fail(docs.Rejection.INVALID)
-        ciphertext = vault.blobs.get(blob_key(destination_id)) if stored.uploaded_at is not None else None
-        key = docs.DocumentKey.unwrap(stored.wrapped_key, vault.secret)
-        _, rejection = docs.verify(ciphertext, key, stored.declared, content_sha256, scanner=vault.scanner)
+        ciphertext = document_store.blobs.get(blob_key(destination_id)) if stored.uploaded_at is not None else None
+        key = docs.DocumentKey.unwrap(stored.wrapped_key, document_store.secret)
+        _, rejection = docs.verify(ciphertext, key, stored.declared, content_sha256, scanner=document_store.scanner)
         if rejection is not None:
             return _fail(rejection)
         out.append(Verified(stored, content_sha256))
@@ -218,20 +218,28 @@ def has_proof(session: Session, appointment_id: str) -> bool:
     return bool(DocumentRepository(session).of_appointment(appointment_id))
 
 
-def document_content(session: Session, *, destination_id: str, vault: Vault) -> tuple[str, bytes, dict[str, Any]]:
-    """Operator: the decrypted document (MIME type, bytes) and what is known about it."""
+@dataclass(frozen=True)
+class DocumentContent:
+    """A decrypted document as uploaded, and what is known about it (operator view)."""
+
+    mime_type: str
+    content: bytes
+    seller_id: str
+    appointment_id: str | None
+    content_md5: str  # base64 MD5 of the plain bytes
+
+
+def document_content(session: Session, *, destination_id: str, document_store: DocumentStore) -> DocumentContent:
+    """Operator: the decrypted document and what is known about it."""
     stored = DocumentRepository(session).get(destination_id)
-    ciphertext = vault.blobs.get(blob_key(destination_id)) if stored and stored.uploaded_at else None
+    blobs = document_store.blobs
+    ciphertext = blobs.get(blob_key(destination_id)) if stored and stored.uploaded_at else None
     if stored is None or ciphertext is None:
         raise NotFound(ErrorItem("NotFound", f"No uploaded document {destination_id}.", ""))
-    plaintext = docs.decrypt(ciphertext, docs.DocumentKey.unwrap(stored.wrapped_key, vault.secret))
-    info = {
-        "uploadDestinationId": destination_id,
-        "sellerId": stored.seller_id,
-        "appointmentId": stored.appointment_id,
-        "contentMD5": base64.b64encode(hashlib.md5(plaintext, usedforsecurity=False).digest()).decode(),
-    }
-    return docs.MIME[stored.declared.content_type], plaintext, info
+    plaintext = docs.decrypt(ciphertext, docs.DocumentKey.unwrap(stored.wrapped_key, document_store.secret))
+    md5 = base64.b64encode(hashlib.md5(plaintext, usedforsecurity=False).digest()).decode()
+    mime = docs.MIME[stored.declared.content_type]
+    return DocumentContent(mime, plaintext, stored.seller_id, stored.appointment_id, md5)
 
 
 def purge_unreferenced(session: Session, *, now: datetime, blobs: BlobStore) -> int:

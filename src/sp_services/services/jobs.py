@@ -4,42 +4,49 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 
 from sqlalchemy.orm import Session
 
 from sp_services.domain import reason_codes
 from sp_services.domain.enums import AppointmentStatus, JobStatus, OrderStatus
-from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, unprocessable
+from sp_services.domain.errors import UNAUTHORIZED, InvalidInput, NotAuthorized, Unprocessable, unprocessable
 from sp_services.domain.job_query import JobQuery
-from sp_services.domain.jobs import TERMINAL, Job, can_transition, transition
+from sp_services.domain.jobs import TERMINAL, Job, can_transition, not_allowed, transition
 from sp_services.domain.marketplaces import marketplace
 from sp_services.domain.paging import Cursor, decode_cursor, encode_cursor
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services.documents import has_proof
 
-# The sandbox words the same failure differently per operation; these are its exact texts.
-NOT_FOUND = {
-    "closing": "Job not found for jobId {job_id}",
-    "appointment": "No job exist with jobId : {job_id}",
-    "resources": "No job exists with jobId : {job_id}",
-}
-UNAUTHORIZED = {
-    "closing": "Not authorized to access this resource.Please check your input again",
-    "default": "Not authorized to access this resource. Please check your input again.",
-}
+
+class Wording(Enum):
+    """The sandbox words an unknown job and another seller's job differently per operation family:
+    (not found, unauthorized), its exact texts."""
+
+    CLOSING = (
+        "Job not found for jobId {job_id}",
+        "Not authorized to access this resource.Please check your input again",
+    )
+    APPOINTMENT = ("No job exist with jobId : {job_id}", UNAUTHORIZED)
+    RESOURCES = ("No job exists with jobId : {job_id}", UNAUTHORIZED)
+
+    def not_found(self, job_id: str) -> Unprocessable:
+        return unprocessable(self.value[0].format(job_id=job_id))
+
+    def unauthorized(self) -> NotAuthorized:
+        return NotAuthorized.action(self.value[1])
 
 
 def load_job(
-    session: Session, *, seller_id: str, job_id: str, family: str = "closing", for_update: bool = False
+    session: Session, *, seller_id: str, job_id: str, wording: Wording = Wording.CLOSING, for_update: bool = False
 ) -> Job:
     """The caller's job, or the operation family's 422 (unknown id) / 403 (another seller's job)."""
     job = JobRepository(session).get_job(job_id, for_update=for_update)
     if job is None:
-        raise unprocessable(NOT_FOUND[family].format(job_id=job_id))
+        raise wording.not_found(job_id)
     if job.seller_id != seller_id:
-        message = UNAUTHORIZED["closing" if family == "closing" else "default"]
-        raise NotAuthorized(ErrorItem("UnauthorizedAction", message, ""))
+        raise wording.unauthorized()
     return job
 
 
@@ -88,7 +95,7 @@ def complete_job(session: Session, *, seller_id: str, job_id: str, now: datetime
     target = transition("complete", job_id=job_id, status=job.status)
     appointment = job.active_appointment()
     if appointment is None:
-        raise unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {job.status}")
+        raise not_allowed(job_id, job.status)
     if appointment.fulfillment is None or appointment.fulfillment.end is None:
         # A job is closed after the work is recorded (setAppointmentFulfillmentData.fulfillmentTime).
         raise unprocessable(
@@ -134,7 +141,7 @@ def set_marketplace_status(session: Session, *, job_id: str, action: str, now: d
     repo = JobRepository(session)
     job = repo.get_job(job_id, for_update=True)
     if job is None:
-        raise unprocessable(NOT_FOUND["closing"].format(job_id=job_id))
+        raise Wording.CLOSING.not_found(job_id)
     target = transition(action, job_id=job_id, status=job.status)
     appointment = job.active_appointment()
     if appointment is not None:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from sp_services.domain import ids
 from sp_services.domain.catalog import Offering, Seller, Store, Technician
-from sp_services.domain.enums import AppointmentStatus, JobStatus, ServiceLocationType
+from sp_services.domain.enums import (
+    AppointmentStatus,
+    BackgroundCheck,
+    JobStatus,
+    OrderStatus,
+    ServiceLocationType,
+    ServiceType,
+)
 from sp_services.domain.errors import Conflict, ErrorItem, InvalidInput, NotFound
-from sp_services.domain.jobs import Appointment, Job, TechnicianRef
-from sp_services.domain.marketplaces import marketplace
+from sp_services.domain.jobs import Appointment, Job, TechnicianRef, transition
+from sp_services.domain.marketplaces import Marketplace, marketplace
+from sp_services.domain.times import valid_timezone
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.persistence.repositories.platform import PlatformRepository
@@ -95,39 +104,132 @@ def _require_seller(session: Session, seller_id: str) -> Seller:
     return seller
 
 
-def create_store(session: Session, *, store: Store, now: datetime) -> Store:
+@dataclass(frozen=True)
+class NewStore:
+    """A store as the operator describes it; what is left out gets the marketplace's defaults."""
+
+    seller_id: str
+    marketplace_id: str
+    name: str
+    store_id: str | None = None  # generated when absent
+    timezone: str | None = None  # the marketplace's timezone when absent
+    postal_codes: tuple[str, ...] = ()
+    service_location_types: tuple[ServiceLocationType, ...] = (ServiceLocationType.IN_HOME,)
+    slot_step_minutes: int = 60
+    booking_horizon_days: int = 14
+    minimum_notice_minutes: int = 0
+    requires_proof: bool = False
+
+
+def _known_marketplace(marketplace_id: str) -> Marketplace:
+    market = marketplace(marketplace_id)
+    if market is None:
+        raise InvalidInput.params(["marketplaceId"], "Unknown marketplace.")
+    return market
+
+
+def create_store(session: Session, *, store: NewStore, now: datetime) -> Store:
+    """Register a store of a seller in one of its marketplaces."""
+    market = _known_marketplace(store.marketplace_id)
+    timezone = store.timezone or market.default_timezone
+    if not valid_timezone(timezone):
+        raise InvalidInput.params(["timezone"], f"Unknown IANA timezone {timezone!r}.")
     seller = _require_seller(session, store.seller_id)
     if store.marketplace_id not in seller.marketplace_ids:
         raise InvalidInput.params(["marketplaceId"], "The seller does not sell in this marketplace.")
+    created = Store(
+        store_id=store.store_id or ids.new_store_id(),
+        seller_id=store.seller_id,
+        marketplace_id=store.marketplace_id,
+        name=store.name,
+        timezone=timezone,
+        postal_codes=tuple(store.postal_codes),
+        service_location_types=tuple(store.service_location_types),
+        slot_step_minutes=store.slot_step_minutes,
+        booking_horizon_days=store.booking_horizon_days,
+        minimum_notice_minutes=store.minimum_notice_minutes,
+        requires_proof=store.requires_proof,
+    )
     repo = CatalogRepository(session)
-    if repo.get_store(store.store_id) is not None:
-        raise _conflict("Store", store.store_id)
-    repo.add_store(store, now=now)
-    return store
+    if repo.get_store(created.store_id) is not None:
+        raise _conflict("Store", created.store_id)
+    repo.add_store(created, now=now)
+    return created
 
 
-def create_technician(session: Session, *, technician: Technician, now: datetime) -> Technician:
+@dataclass(frozen=True)
+class NewTechnician:
+    """A technician as the operator describes it (an id is generated when absent)."""
+
+    seller_id: str
+    name: str
+    technician_id: str | None = None
+    skills: tuple[str, ...] = ()
+    store_ids: tuple[str, ...] = ()
+    service_location_types: tuple[ServiceLocationType, ...] = (ServiceLocationType.IN_HOME,)
+    background_check: BackgroundCheck = BackgroundCheck.PASSED
+
+
+def create_technician(session: Session, *, technician: NewTechnician, now: datetime) -> Technician:
+    """Register a technician of a seller, covering some of the seller's stores."""
     _require_seller(session, technician.seller_id)
     repo = CatalogRepository(session)
     for store_id in technician.store_ids:
         store = repo.get_store(store_id)
         if store is None or store.seller_id != technician.seller_id:
             raise InvalidInput.params(["storeIds"], f"Store {store_id} is not a store of this seller.")
-    if repo.get_technician(technician.technician_id) is not None:
-        raise _conflict("Technician", technician.technician_id)
-    repo.add_technician(technician, now=now)
-    return technician
+    created = Technician(
+        technician_id=technician.technician_id or ids.new_technician_id(),
+        seller_id=technician.seller_id,
+        name=technician.name,
+        skills=tuple(technician.skills),
+        store_ids=tuple(technician.store_ids),
+        service_location_types=tuple(technician.service_location_types),
+        background_check=technician.background_check,
+    )
+    if repo.get_technician(created.technician_id) is not None:
+        raise _conflict("Technician", created.technician_id)
+    repo.add_technician(created, now=now)
+    return created
 
 
-def create_offering(session: Session, *, offering: Offering, now: datetime) -> Offering:
+@dataclass(frozen=True)
+class NewOffering:
+    """A service offering as the operator describes it (no price: free, in the marketplace's currency)."""
+
+    seller_id: str
+    marketplace_id: str
+    asin: str
+    title: str
+    duration_minutes: int
+    required_skills: tuple[str, ...] = ()
+    service_type: ServiceType = ServiceType.DEFAULT
+    price: Decimal | None = None
+    currency: str | None = None
+
+
+def create_offering(session: Session, *, offering: NewOffering, now: datetime) -> Offering:
+    """Register what a seller sells for an ASIN in one marketplace."""
+    market = _known_marketplace(offering.marketplace_id)
     seller = _require_seller(session, offering.seller_id)
     if offering.marketplace_id not in seller.marketplace_ids:
         raise InvalidInput.params(["marketplaceId"], "The seller does not sell in this marketplace.")
+    created = Offering(
+        seller_id=offering.seller_id,
+        marketplace_id=offering.marketplace_id,
+        asin=offering.asin,
+        title=offering.title,
+        duration_minutes=offering.duration_minutes,
+        required_skills=tuple(offering.required_skills),
+        service_type=offering.service_type,
+        price=offering.price if offering.price is not None else Decimal("0"),
+        currency=offering.currency or market.currency,
+    )
     repo = CatalogRepository(session)
-    if repo.get_offering(offering.seller_id, offering.marketplace_id, offering.asin) is not None:
-        raise _conflict("Service offering", offering.asin)
-    repo.add_offering(offering, now=now)
-    return offering
+    if repo.get_offering(created.seller_id, created.marketplace_id, created.asin) is not None:
+        raise _conflict("Service offering", created.asin)
+    repo.add_offering(created, now=now)
+    return created
 
 
 @dataclass(frozen=True)
@@ -157,7 +259,6 @@ class NewOrder:
     jobs: tuple[NewJob, ...] = ()
     service_order_id: str | None = None
     service_job_provider_id: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[str, list[Job]]:
@@ -208,7 +309,7 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
             payments=spec.payments,
         )
         if spec.appointment_start is not None:
-            job = replace(job, status=JobStatus.NOT_SERVICED)
+            job = replace(job, status=transition("add_appointment", job_id=job.service_job_id, status=job.status))
         jobs_repo.add_job(job, product_order_ids=spec.product_order_ids, tracking_ids=spec.tracking_ids)
         if spec.appointment_start is not None:
             techs = []
@@ -231,14 +332,19 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
     return order_id, created
 
 
-def order_summary(session: Session, *, service_order_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class OrderSummary:
+    """An order's status and its jobs' statuses, in creation order."""
+
+    service_order_id: str
+    status: OrderStatus
+    jobs: tuple[tuple[str, JobStatus], ...]
+
+
+def order_summary(session: Session, *, service_order_id: str) -> OrderSummary:
     """An order's status and its jobs' statuses (operator view)."""
     repo = JobRepository(session)
     status = repo.order_status(service_order_id)
     if status is None:
         raise _not_found("Service order", service_order_id)
-    return {
-        "serviceOrderId": service_order_id,
-        "status": status.value,
-        "jobs": [{"serviceJobId": j, "serviceJobStatus": s.value} for j, s in repo.jobs_of_order(service_order_id)],
-    }
+    return OrderSummary(service_order_id, status, tuple(repo.jobs_of_order(service_order_id)))

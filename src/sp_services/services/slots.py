@@ -11,15 +11,15 @@ from sqlalchemy.orm import Session
 
 from sp_services.domain.capacity import Run, combine, from_minute, sum_runs, to_minute
 from sp_services.domain.catalog import Store
-from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, unprocessable
-from sp_services.domain.jobs import TERMINAL
+from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized
+from sp_services.domain.jobs import TERMINAL, not_allowed
 from sp_services.domain.recurrence import Availability, Recurrence, occurrences
-from sp_services.domain.resources import Resource, ResourceKind
+from sp_services.domain.resources import store_resource
 from sp_services.domain.slots import appointment_slots, grid_starts
 from sp_services.domain.times import capacity_instant, parse_iso
 from sp_services.persistence.repositories.catalog import CatalogRepository
-from sp_services.services.capacity import UNAUTHORIZED, capacity_views
-from sp_services.services.jobs import load_job
+from sp_services.services.capacity import capacity_views
+from sp_services.services.jobs import Wording, load_job
 
 MAX_RANGE = timedelta(days=90)
 # Stores without a published schedule take requests in these working hours, one at a time
@@ -96,8 +96,7 @@ def slots_for(
     window = (min(first, last), last + duration)
     tz = ZoneInfo(store.timezone)
     starts = grid_starts((window[0], last), tz=tz, step_minutes=store.slot_step_minutes) if first < last else []
-    resource = Resource(store.store_id, store.seller_id, ResourceKind.STORE, store.timezone, (store.marketplace_id,))
-    view = capacity_views(session, [resource], window)[store.store_id]
+    view = capacity_views(session, [store_resource(store)], window)[store.store_id]
     real_time = view.has_schedule
     if real_time:
         scheduled, available = view.scheduled, view.available
@@ -133,7 +132,7 @@ def slots_for_asin(
     if store is None:
         raise InvalidInput.params(["storeId"], "Unknown store.")
     if store.seller_id != seller_id:
-        raise NotAuthorized(ErrorItem("UnauthorizedAction", UNAUTHORIZED, ""))
+        raise NotAuthorized.action()
     if store.marketplace_id != marketplace_id:
         raise InvalidInput.params(["marketplaceIds"], "The store is in another marketplace.")
     window = resolve_window(start, end, store=store, now=now, messages=ASIN_MESSAGES)
@@ -152,11 +151,11 @@ def slots_for_job(
     now: datetime,
 ) -> SlotReport:
     """getAppointmmentSlotsByJobId: the job's store and scope of work."""
-    job = load_job(session, seller_id=seller_id, job_id=job_id, family="appointment")
+    job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.APPOINTMENT)
     if job.marketplace_id != marketplace_id:
         raise InvalidInput.params(["marketplaceIds"], "The job is in another marketplace.")
     if job.status in TERMINAL:
-        raise unprocessable(f"Operation not allowed on job with jobId : {job_id} and jobState : {job.status}")
+        raise not_allowed(job_id, job.status)
     store = CatalogRepository(session).get_store(job.store_id)
     assert store is not None  # a job's store is a foreign key
     window = resolve_window(start, end, store=store, now=now, messages=JOB_MESSAGES)

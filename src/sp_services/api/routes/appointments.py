@@ -205,7 +205,7 @@ async def set_fulfillment(
             appointment_id=appointmentId,
             data=data,
             now=now,
-            vault=ctx.vault,
+            document_store=ctx.document_store,
         )
     )
     return Response(status_code=204)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from sp_services.api.availability import availability_wire, parse_availability
 from sp_services.api.context import AppContext, caller, context
-from sp_services.api.params import Params, json_body
+from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.capacity import minute_text
 from sp_services.domain.catalog import Principal
@@ -26,13 +28,6 @@ OVERRIDE_WARNING = {
     "code": "ScheduleOverride",
     "message": "This AvailabilityRecord will override the current schedule as the time-ranges overlap",
 }
-
-
-def marketplace_of(p: Params) -> str:
-    """The one marketplace id of a capacity request (query, or the JSON body as a fallback)."""
-    values = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
-    p.check()
-    return values[0]
 
 
 @router.put("/serviceResources/{resourceId}/schedules", operation_id="updateSchedule")
@@ -69,7 +64,19 @@ async def update_schedule(
     }
 
 
-def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReportQuery:
+    """A parsed getRangeSlotCapacity / getFixedSlotCapacity request."""
+
+    marketplace_id: str
+    page_token: str | None
+    start: datetime
+    end: datetime
+    types: tuple[CapacityType, ...]
+    slot_duration: int = 5  # getFixedSlotCapacity only
+
+
+def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool) -> ReportQuery:
     """Parse a capacity query body with the reports' own error wording."""
     if not ids.RESOURCE_ID.match(resource_id):
         raise reports.report_error("Missing or invalid request parameters: [resourceId]")
@@ -82,44 +89,40 @@ def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool)
     if "nextPageToken" in p.bad:
         raise reports.report_error("nextPageToken is not valid")
     query = body if isinstance(body, dict) else {}
-    raw_start, raw_end = query.get("startDateTime"), query.get("endDateTime")
-    if raw_start is None or raw_end is None:
-        raise reports.report_error("startDateTime or endDateTime are not present")
-    start = parse_iso(raw_start) if isinstance(raw_start, str) else None
-    if start is None or not capacity_instant(start[0]):
-        raise reports.report_error("startDateTime is not a valid ISO date/time object")
-    end = parse_iso(raw_end) if isinstance(raw_end, str) else None
-    if end is None or not capacity_instant(end[0]):
-        raise reports.report_error("endDateTime is not a valid ISO date/time object")
-    if end[0] <= start[0]:
+    start, end = _report_instant(query, "startDateTime"), _report_instant(query, "endDateTime")
+    if end <= start:
         raise reports.report_error("endDateTime should be after Start Time")
     raw_types = query.get("capacityTypes")
     if raw_types is None or raw_types == []:
         raw_types = [t.value for t in CapacityType]  # none asked for: all four
     if not isinstance(raw_types, list) or any(t not in CapacityType.__members__.values() for t in raw_types):
         raise reports.report_error("capacityTypes is not valid")
-    parsed: dict[str, Any] = {
-        "marketplace_id": marketplace_id,
-        "page_token": token,
-        "start": start[0],
-        "end": end[0],
-        "types": [CapacityType(t) for t in dict.fromkeys(raw_types)],
-    }
-    if fixed:
-        duration = query.get("slotDuration", 5)
-        if (
-            isinstance(duration, bool)
-            or not isinstance(duration, int | float)
-            or not math.isfinite(duration)
-            or duration != int(duration)
-            or not 5 <= duration <= 360
-            or int(duration) % 5
-        ):
-            raise reports.report_error(
-                "Slot duration is not valid, it should be a multiple of 5 and within allowed range."
-            )
-        parsed["slot_duration"] = int(duration)
-    return parsed
+    types = tuple(CapacityType(t) for t in dict.fromkeys(raw_types))
+    duration = _slot_duration(query.get("slotDuration", 5)) if fixed else 5
+    return ReportQuery(marketplace_id, token, start, end, types, duration)
+
+
+def _report_instant(query: dict[str, Any], name: str) -> datetime:
+    if query.get("startDateTime") is None or query.get("endDateTime") is None:
+        raise reports.report_error("startDateTime or endDateTime are not present")
+    raw = query[name]
+    parsed = parse_iso(raw) if isinstance(raw, str) else None
+    if parsed is None or not capacity_instant(parsed[0]):
+        raise reports.report_error(f"{name} is not a valid ISO date/time object")
+    return parsed[0]
+
+
+def _slot_duration(duration: Any) -> int:
+    if (
+        isinstance(duration, bool)
+        or not isinstance(duration, int | float)
+        or not math.isfinite(duration)
+        or duration != int(duration)
+        or not 5 <= duration <= 360
+        or int(duration) % 5
+    ):
+        raise reports.report_error("Slot duration is not valid, it should be a multiple of 5 and within allowed range.")
+    return int(duration)
 
 
 @router.post("/serviceResources/{resourceId}/capacity/range", operation_id="getRangeSlotCapacity")
@@ -135,11 +138,11 @@ async def get_range_slot_capacity(
             s,
             seller_id=principal.seller_id,
             resource_id=resourceId,
-            marketplace_id=q["marketplace_id"],
-            types=q["types"],
-            start=q["start"],
-            end=q["end"],
-            page_token=q["page_token"],
+            marketplace_id=q.marketplace_id,
+            types=list(q.types),
+            start=q.start,
+            end=q.end,
+            page_token=q.page_token,
             secret=ctx.settings.resolved_secret_key,
         ),
         write=False,
@@ -185,16 +188,16 @@ async def get_fixed_slot_capacity(
             s,
             seller_id=principal.seller_id,
             resource_id=resourceId,
-            marketplace_id=q["marketplace_id"],
-            slot_duration=q["slot_duration"],
-            start=q["start"],
-            end=q["end"],
-            page_token=q["page_token"],
+            marketplace_id=q.marketplace_id,
+            slot_duration=q.slot_duration,
+            start=q.start,
+            end=q.end,
+            page_token=q.page_token,
             secret=ctx.settings.resolved_secret_key,
         ),
         write=False,
     )
-    fields = [_FIXED_FIELDS[k] for k in q["types"]]
+    fields = [_FIXED_FIELDS[k] for k in q.types]
     body: dict[str, Any] = {"resourceId": report.resource_id, "slotDuration": report.slot_duration}
     if report.next_token:
         body["nextPageToken"] = report.next_token

@@ -11,11 +11,13 @@ from xml.sax.saxutils import escape
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from sp_services.api import wire
 from sp_services.api.context import AppContext, caller, context
+from sp_services.api.errors import status_of
 from sp_services.api.params import json_body
 from sp_services.domain import documents as docs
 from sp_services.domain.catalog import Principal
-from sp_services.domain.errors import ErrorItem, InvalidInput, unprocessable
+from sp_services.domain.errors import ErrorItem, InvalidInput, UploadRefused, unprocessable
 from sp_services.services import documents as service
 
 router = APIRouter(prefix="/service/v1", tags=["service"])
@@ -56,30 +58,29 @@ async def create_upload_destination(
     ctx: AppContext = Depends(context),
 ) -> dict[str, Any]:
     declared = _declared(await json_body(request))
-    payload = await ctx.run(
+    destination = await ctx.run(
         lambda s, now: service.create_destination(
             s,
             seller_id=principal.seller_id,
             declared=declared,
             now=now,
-            vault=ctx.vault,
+            document_store=ctx.document_store,
             public_url=ctx.settings.public_url,
         )
     )
-    return {"payload": payload}
+    return {"payload": wire.upload_destination(destination)}
 
 
-def _s3_error(request: Request, refused: service.UploadRefused) -> Response:
+def _s3_error(request: Request, refused: UploadRefused) -> Response:
+    """S3's answer to a refused presigned upload: an XML ``<Error>`` with the status of its kind."""
     request_id = getattr(request.state, "request_id", "")
+    item = refused.items[0]
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{refused.code}</Code><Message>{escape(refused.message)}</Message>"
+        f"<Error><Code>{item.code}</Code><Message>{escape(item.message)}</Message>"
         f"<RequestId>{request_id}</RequestId></Error>"
     )
-    return Response(body, status_code=refused.status, media_type="application/xml")
-
-
-TOO_LARGE = service.UploadRefused(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+    return Response(body, status_code=status_of(refused), media_type="application/xml")
 
 
 @uploads.put("/uploads/{destination_id}", include_in_schema=False)
@@ -92,18 +93,18 @@ async def upload(request: Request, destination_id: str, ctx: AppContext = Depend
             request.query_params.get("expires"),
             request.query_params.get("signature"),
             now=ctx.now(),
-            secret=ctx.vault.secret,
+            secret=ctx.document_store.secret,
         )
         limit = docs.encrypted_length(docs.MAX_CONTENT_LENGTH)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise TOO_LARGE
+            raise UploadRefused.too_large()
         chunks: list[bytes] = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise TOO_LARGE
+                raise UploadRefused.too_large()
             chunks.append(chunk)
         body = b"".join(chunks)
         etag = await ctx.run(
@@ -113,9 +114,9 @@ async def upload(request: Request, destination_id: str, ctx: AppContext = Depend
                 content_type=request.headers.get("content-type"),
                 body=body,
                 now=now,
-                vault=ctx.vault,
+                document_store=ctx.document_store,
             )
         )
-    except service.UploadRefused as refused:
+    except UploadRefused as refused:
         return _s3_error(request, refused)
     return Response(status_code=200, headers={"ETag": etag})

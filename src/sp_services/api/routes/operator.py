@@ -11,17 +11,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from sp_services.api import wire
-from sp_services.api.context import AppContext, context, operator
+from sp_services.api.context import AppContext, context, require_operator_key
 from sp_services.domain import ids
-from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, ServiceLocationType, ServiceType
 from sp_services.domain.errors import InvalidInput
-from sp_services.domain.marketplaces import marketplace
 from sp_services.services import documents as document_service
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as service
 
-router = APIRouter(prefix="/operator/v1", tags=["operator"], dependencies=[Depends(operator)])
+router = APIRouter(prefix="/operator/v1", tags=["operator"], dependencies=[Depends(require_operator_key)])
 
 
 class Model(BaseModel):
@@ -152,15 +150,12 @@ async def create_authorization(body: AuthorizationIn, ctx: AppContext = Depends(
 
 @router.post("/stores", status_code=201)
 async def create_store(body: StoreIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    market = marketplace(body.marketplace_id)
-    if market is None:
-        raise InvalidInput.params(["marketplaceId"], "Unknown marketplace.")
-    store = Store(
-        store_id=body.store_id or ids.new_store_id(),
+    draft = service.NewStore(
         seller_id=body.seller_id,
         marketplace_id=body.marketplace_id,
         name=body.name,
-        timezone=body.timezone or market.default_timezone,
+        store_id=body.store_id,
+        timezone=body.timezone,
         postal_codes=tuple(body.postal_codes),
         service_location_types=tuple(body.service_location_types),
         slot_step_minutes=body.slot_step_minutes,
@@ -168,47 +163,28 @@ async def create_store(body: StoreIn, ctx: AppContext = Depends(context)) -> dic
         minimum_notice_minutes=body.minimum_notice_minutes,
         requires_proof=body.requires_proof,
     )
-    _check_timezone(store.timezone)
-    await ctx.run(lambda s, now: service.create_store(s, store=store, now=now))
-    return {
-        "storeId": store.store_id,
-        "sellerId": store.seller_id,
-        "marketplaceId": store.marketplace_id,
-        "name": store.name,
-        "timezone": store.timezone,
-    }
-
-
-def _check_timezone(name: str) -> None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidInput.params(["timezone"], f"Unknown IANA timezone {name!r}.") from None
+    store = await ctx.run(lambda s, now: service.create_store(s, store=draft, now=now))
+    return wire.store(store)
 
 
 @router.post("/technicians", status_code=201)
 async def create_technician(body: TechnicianIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    tech = Technician(
-        technician_id=body.technician_id or ids.new_technician_id(),
+    draft = service.NewTechnician(
         seller_id=body.seller_id,
         name=body.name,
+        technician_id=body.technician_id,
         skills=tuple(body.skills),
         store_ids=tuple(body.store_ids),
         service_location_types=tuple(body.service_location_types),
         background_check=body.background_check_status,
     )
-    await ctx.run(lambda s, now: service.create_technician(s, technician=tech, now=now))
+    tech = await ctx.run(lambda s, now: service.create_technician(s, technician=draft, now=now))
     return {"technicianId": tech.technician_id, "sellerId": tech.seller_id, "name": tech.name}
 
 
 @router.post("/serviceOfferings", status_code=201)
 async def create_offering(body: OfferingIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    market = marketplace(body.marketplace_id)
-    if market is None:
-        raise InvalidInput.params(["marketplaceId"], "Unknown marketplace.")
-    offering = Offering(
+    draft = service.NewOffering(
         seller_id=body.seller_id,
         marketplace_id=body.marketplace_id,
         asin=body.asin,
@@ -216,10 +192,10 @@ async def create_offering(body: OfferingIn, ctx: AppContext = Depends(context)) 
         duration_minutes=body.duration_minutes,
         required_skills=tuple(body.required_skills),
         service_type=body.service_type,
-        price=body.price.value if body.price else Decimal("0"),
-        currency=body.price.currency if body.price else market.currency,
+        price=body.price.value if body.price else None,
+        currency=body.price.currency if body.price else None,
     )
-    await ctx.run(lambda s, now: service.create_offering(s, offering=offering, now=now))
+    offering = await ctx.run(lambda s, now: service.create_offering(s, offering=draft, now=now))
     return {"sellerId": offering.seller_id, "marketplaceId": offering.marketplace_id, "asin": offering.asin}
 
 
@@ -268,20 +244,20 @@ async def set_job_status(serviceJobId: str, body: JobStatusIn, ctx: AppContext =
 
 @router.get("/serviceOrders/{serviceOrderId}")
 async def get_order(serviceOrderId: str, ctx: AppContext = Depends(context)) -> dict[str, Any]:
-    summary: dict[str, Any] = await ctx.run(
-        lambda s, _now: service.order_summary(s, service_order_id=serviceOrderId), write=False
-    )
-    return summary
+    summary = await ctx.run(lambda s, _now: service.order_summary(s, service_order_id=serviceOrderId), write=False)
+    return wire.order_summary(summary)
 
 
 @router.get("/documents/{uploadDestinationId}")
 async def download_document(uploadDestinationId: str, ctx: AppContext = Depends(context)) -> Response:
     """The decrypted proof-of-appointment document, as uploaded (operator view)."""
-    mime, content, info = await ctx.run(
-        lambda s, _now: document_service.document_content(s, destination_id=uploadDestinationId, vault=ctx.vault),
+    document = await ctx.run(
+        lambda s, _now: document_service.document_content(
+            s, destination_id=uploadDestinationId, document_store=ctx.document_store
+        ),
         write=False,
     )
-    headers = {"Content-MD5": info["contentMD5"]}
-    if info["appointmentId"]:
-        headers["X-Appointment-Id"] = info["appointmentId"]
-    return Response(content, media_type=mime, headers=headers)
+    headers = {"Content-MD5": document.content_md5}
+    if document.appointment_id:
+        headers["X-Appointment-Id"] = document.appointment_id
+    return Response(document.content, media_type=document.mime_type, headers=headers)

@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from sp_services.api.availability import availability_wire, parse_availability
 from sp_services.api.context import AppContext, caller, context
-from sp_services.api.params import Params, json_body
-from sp_services.api.routes.capacity import marketplace_of
+from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput

@@ -5,8 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 
 from sp_services.api.context import AppContext, caller, context
-from sp_services.api.params import Params, json_body
-from sp_services.api.routes.capacity import marketplace_of
+from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.capacity import minute_text
 from sp_services.domain.catalog import Principal

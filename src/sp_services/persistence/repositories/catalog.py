@@ -59,8 +59,13 @@ def _offering(row: t.ServiceOffering) -> Offering:
 
 
 class CatalogRepository(Repository):
-    def get_store(self, store_id: str) -> Store | None:
-        row = self.session.get(t.Store, store_id)
+    def get_store(self, store_id: str, *, for_update: bool = False) -> Store | None:
+        """The store; ``for_update`` locks its row until commit, the lock every request that takes
+        capacity from the store holds (see ``CapacityRepository.resource``)."""
+        if not for_update:
+            row = self.session.get(t.Store, store_id)
+        else:
+            row = self.session.scalar(select(t.Store).where(t.Store.store_id == store_id).with_for_update())
         return None if row is None else _store(row)
 
     def add_store(self, store: Store, *, now: datetime) -> None:
