@@ -1,4 +1,4 @@
-"""Platform behaviour on every response (DESIGN.md §3), as one pure-ASGI middleware:
+"""Platform behaviour on every response (docs/design.md §2), as one pure-ASGI middleware:
 request ids, the rate-limit header, the body size limit (413) and the JSON content type (415)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Lenient parameter reading with strict meaning (DESIGN.md §3).
+"""Lenient parameter reading with strict meaning (docs/design.md §2).
 
 Array parameters accept both ``a,b`` and repeated keys; some parameters may also come from the
 JSON body when absent from the query (python-amazon-sp-api puts them there on PUT/POST). Every bad

@@ -1,6 +1,6 @@
 """Appointment rules that need no I/O: booking times, technician eligibility, fulfillment data.
 
-Every text here is the sandbox's (shared/spec/sandbox-cases.md) where the sandbox has one; the
+Every text here is the sandbox's (spec/sandbox-cases.md) where the sandbox has one; the
 few conditions it does not cover are worded in the same frame and listed in the README.
 """
 

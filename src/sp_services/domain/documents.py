@@ -1,4 +1,4 @@
-"""Proof-of-appointment documents (DESIGN.md §6): content rules, the client-side encryption
+"""Proof-of-appointment documents (docs/design.md §5): content rules, the client-side encryption
 contract, signed upload URLs, and the checks a stored upload must pass before it becomes a POA.
 
 Pure: no I/O and no clock. The crypto is the real thing (``cryptography``): AES-256-CBC with

@@ -10,7 +10,7 @@ from typing import Any
 from .enums import AppointmentStatus, JobStatus, ServiceType
 from .errors import Unprocessable, unprocessable
 
-# The job state machine (DESIGN.md §4), one row per (action, from-state) -> to-state.
+# The job state machine (docs/design.md §3), one row per (action, from-state) -> to-state.
 # Actions: seller operations and the marketplace-side (operator) moves.
 MARKETPLACE_STATES = (JobStatus.HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE)
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})

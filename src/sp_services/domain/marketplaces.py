@@ -2,7 +2,7 @@
 
 Source: Amazon's SP-API marketplace-id list. The country label is the one the use-case
 guide's reason-code tables use (``UK`` rather than ``GB``). Minimum slot: use-case guide
-("five minutes for US marketplaces and 30 mins for UK and DE"), 30 elsewhere (DESIGN.md §4).
+("five minutes for US marketplaces and 30 mins for UK and DE"), 30 elsewhere (docs/design.md §3).
 """
 
 from __future__ import annotations

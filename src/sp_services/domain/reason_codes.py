@@ -1,6 +1,6 @@
 """Cancellation and reschedule reason codes, valid per marketplace country and service type.
 
-Source: Amazon's Services API v1 use-case guide (shared/seed/services-api-use-case-guide.txt),
+Source: Amazon's Services API v1 use-case guide (spec/services-api-use-case-guide.txt),
 tables "Cancellation reason codes by marketplace" and "Reschedule reason codes by marketplace",
 transcribed literally. "-" in the guide is an empty set here. The cancellation table has no
 Recurring column; the guide says to use the Default column unless the type is heavy bulky, so a

@@ -1,4 +1,4 @@
-"""Resources (capacity that can be scheduled) and reservations against them (DESIGN.md §4-5)."""
+"""Resources (capacity that can be scheduled) and reservations against them (docs/design.md §3-4)."""
 
 from __future__ import annotations
 

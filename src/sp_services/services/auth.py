@@ -1,4 +1,4 @@
-"""LWA token exchange and access-token checks (DESIGN.md §2)."""
+"""LWA token exchange and access-token checks (docs/design.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Capacity use cases: schedules, reservations, capacity reports (DESIGN.md §5)."""
+"""Capacity use cases: schedules, reservations, capacity reports (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Document use cases: upload destinations, receiving uploads, verifying and attaching them as
-proof of appointment, operator download, and retention (DESIGN.md §6)."""
+proof of appointment, operator download, and retention (docs/design.md §5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Appointment slots: for an ASIN in a store, or for a job (DESIGN.md §5)."""
+"""Appointment slots: for an ASIN in a store, or for a job (docs/design.md §4)."""
 
 from __future__ import annotations
 
