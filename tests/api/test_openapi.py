@@ -16,15 +16,17 @@ from sp_services.domain.documents import ContentType
 from sp_services.domain.enums import AppointmentStatus, ItemStatus, JobStatus, ServiceLocationType, SortField, SortOrder
 from sp_services.domain.resources import CapacityType, ReservationType
 from sp_services.settings import Settings
+from tests.operations import OPERATIONS, Operation, each
 from tests.support import Server
 
 MODEL = json.loads((Path(__file__).resolve().parents[2] / "spec" / "services.json").read_text())
-OPERATIONS = [
-    (path, method, op)
-    for path, item in MODEL["paths"].items()
-    for method, op in item.items()
-    if isinstance(op, dict) and "operationId" in op
-]
+# Ids of the right shape for every path parameter, none of them an object's.
+PLACEHOLDERS = {"serviceJobId": "job-1", "appointmentId": "job-1_a1", "resourceId": "r1", "reservationId": "res-1"}
+
+
+def model_of(operation: Operation) -> dict[str, Any]:
+    """The operation's definition in Amazon's model."""
+    return dict(MODEL["paths"][operation.path][operation.method.lower()])
 
 
 @pytest.fixture(scope="module")
@@ -50,27 +52,24 @@ def test_every_model_operation_has_its_route_and_no_other_service_route_exists(t
         if path.startswith("/service/v1")
         for method, op in item.items()
     }
-    expected = {(path, method): op["operationId"] for path, method, op in OPERATIONS}
+    expected = {(o.path, o.method.lower()): o.operation_id for o in OPERATIONS}
     assert routes == expected
     assert len(expected) == 17
 
 
-@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[op["operationId"] for _, _, op in OPERATIONS])
-def test_every_model_operation_is_served(server: Server, path: str, method: str, op: dict[str, Any]) -> None:
+@pytest.mark.parametrize("operation", each())
+def test_every_model_operation_is_served(server: Server, operation: Operation) -> None:
     """Routed for real: without a token each operation is the platform's 403, never a 404 or 405."""
-    url = server.url + path.replace("{serviceJobId}", "job-1").replace("{appointmentId}", "job-1_a1").replace(
-        "{resourceId}", "r1"
-    ).replace("{reservationId}", "res-1")
-    r = httpx.request(method.upper(), url, json={} if method in ("post", "put") else None)
-    assert r.status_code == 403, (op["operationId"], r.status_code, r.text)
+    url = server.url + operation.fill(**{name: PLACEHOLDERS[name] for name in operation.path_params})
+    r = httpx.request(operation.method, url, json={} if operation.method in ("POST", "PUT") else None)
+    assert r.status_code == 403, (operation.operation_id, r.status_code, r.text)
 
 
-@pytest.mark.parametrize(("path", "method", "op"), OPERATIONS, ids=[op["operationId"] for _, _, op in OPERATIONS])
-def test_published_operation_matches_the_model(
-    published: dict[str, Any], path: str, method: str, op: dict[str, Any]
-) -> None:
-    ours = published["paths"][path][method]
-    assert ours["operationId"] == op["operationId"]
+@pytest.mark.parametrize("operation", each())
+def test_published_operation_matches_the_model(published: dict[str, Any], operation: Operation) -> None:
+    op = model_of(operation)
+    ours = published["paths"][operation.path][operation.method.lower()]
+    assert ours["operationId"] == op["operationId"] == operation.operation_id
     model_params = [p for p in op.get("parameters", []) if p["in"] != "body"]
     assert [(p["name"], p["in"], p.get("required", False)) for p in ours.get("parameters", [])] == [
         (p["name"], p["in"], p.get("required", False)) for p in model_params

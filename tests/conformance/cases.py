@@ -14,6 +14,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from tests.operations import BY_ID, Area, operation_ids
+
 SPEC = Path(__file__).resolve().parents[2] / "spec"
 _SECTION = re.compile(r"^## (\w+) — (GET|POST|PUT|DELETE) (\S+)$")
 _CASE = re.compile(r"^- \*\*(\d{3})\*\* request `(.*)`$")
@@ -60,7 +62,14 @@ def all_cases() -> tuple[Case, ...]:
 
 
 def cases_of(operation: str) -> list[Case]:
+    """The cases of one operation of the registry (tests/operations.py), as listed."""
+    assert operation in BY_ID, operation
     return [c for c in all_cases() if c.operation == operation]
+
+
+def cases_in(area: Area) -> list[Case]:
+    """The cases of every operation of one sandbox area (its suite), in the model's order."""
+    return [c for operation in operation_ids(area=area) for c in cases_of(operation)]
 
 
 def expected_errors(case: Case) -> list[dict[str, str]]:

@@ -32,10 +32,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sp_services.domain.enums import JobStatus
-from tests.conformance.test_isolation import MP, OPERATIONS, Call, Scene, build_scene
+from tests.conformance.test_isolation import Scene, build_scene
+from tests.operations import BY_ID, MP, OPERATIONS, Call, Operation, each
 from tests.support import Server, World, make_world, start_process_server
 
-FULFILLMENT = "setAppointmentFulfillmentData"
 # Text a Python crash leaves behind; checked only when the request itself did not carry it.
 TRACE_MARKERS = re.compile(
     r'Traceback|File "|\.py"|(?i:sqlalchemy)|psycopg|\b[A-Z][A-Za-z]*(?:Error|Exception): |line \d+, in '
@@ -427,35 +427,27 @@ def client(target: Scene) -> Iterator[httpx.Client]:
 # ---- fuzzing every operation --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_fuzzed_bodies(target: Scene, client: httpx.Client, operation: str) -> None:
-    valid = raw_of(OPERATIONS[operation][0](target), target.world.token)
-    call_body = OPERATIONS[operation][0](target).body
+@pytest.mark.parametrize("operation", each())
+def test_fuzzed_bodies(target: Scene, client: httpx.Client, operation: Operation) -> None:
+    call = operation.call(target.ids)
+    valid = raw_of(call, target.world.token)
 
     @FUZZ
-    @given(body=mutated_bodies(call_body))
+    @given(body=mutated_bodies(call.body))
     def fuzz(body: bytes) -> None:
         raw = Raw(valid.method, valid.path, valid.query, body, valid.headers)
-        check(operation, raw, raw.send(client))
+        check(operation.operation_id, raw, raw.send(client))
 
     fuzz()
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_fuzzed_query_strings_and_paths(target: Scene, client: httpx.Client, operation: str) -> None:
-    call = OPERATIONS[operation][0](target)
+@pytest.mark.parametrize("operation", each())
+def test_fuzzed_query_strings_and_paths(target: Scene, client: httpx.Client, operation: Operation) -> None:
+    call = operation.call(target.ids)
     valid = raw_of(call, target.world.token)
     segments = valid.path.split("/")
-    ids = {
-        target.pending,
-        target.booked,
-        target.booked_appointment,
-        target.past,
-        target.past_appointment,
-        target.reservation_id,
-        target.world.store_id,
-    }
-    variable = [i for i, segment in enumerate(segments) if unquote(segment) in ids]
+    # The path parameters: the template's {…} segments.
+    variable = [i for i, segment in enumerate(operation.path.split("/")) if segment.startswith("{")]
 
     @FUZZ
     @given(query=mutated_queries(call.params), data=st.data())
@@ -465,25 +457,11 @@ def test_fuzzed_query_strings_and_paths(target: Scene, client: httpx.Client, ope
         if variable and mangle:
             path[data.draw(st.sampled_from(variable))] = data.draw(path_values)
         raw = Raw(valid.method, "/".join(path), query, valid.body, valid.headers)
-        check(operation, raw, raw.send(client))
+        check(operation.operation_id, raw, raw.send(client))
 
     fuzz()
 
 
-# Operations that change state: the sweep gives each its own fresh objects, so that an early
-# request that happens to succeed does not leave the rest stopping at a state check.
-MUTATING = {
-    "cancelServiceJobByServiceJobId",
-    "completeServiceJobByServiceJobId",
-    "addAppointmentForServiceJobByServiceJobId",
-    "rescheduleAppointmentForServiceJobByServiceJobId",
-    "assignAppointmentResources",
-    "setAppointmentFulfillmentData",
-    "updateSchedule",
-    "createReservation",
-    "updateReservation",
-    "cancelReservation",
-}
 # Parameters the server also reads from the JSON body (api/params.py), swept even when the valid body lacks them.
 # String parameters that may also come from the JSON body (api/params.py body_fallbacks).
 STRING_FALLBACKS = ("nextPageToken", "pageToken", "cancellationReasonCode")
@@ -506,12 +484,14 @@ SWEEP_VALUES: list[Any] = [
 ]
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_a_wrong_type_in_every_field(server: Server, target: Scene, client: httpx.Client, operation: str) -> None:
+@pytest.mark.parametrize("operation", each())
+def test_a_wrong_type_in_every_field(server: Server, target: Scene, client: httpx.Client, operation: Operation) -> None:
     """Deterministic: each field of the valid body (and each body-fallback parameter) in turn gets a
     value of every JSON type, and the whole body is replaced by each of them too."""
-    scene = build_scene(make_world(server)) if operation in MUTATING else target
-    call = OPERATIONS[operation][0](scene)
+    # An operation that changes state gets its own fresh objects, so that an early request that
+    # happens to succeed does not leave the rest stopping at a state check.
+    scene = build_scene(make_world(server)) if operation.mutates else target
+    call = operation.call(scene.ids)
     valid = raw_of(call, scene.world.token)
     base = call.body if isinstance(call.body, dict) else {}
     requests = [(valid.query, dumps(v)) for v in SWEEP_VALUES]
@@ -528,7 +508,7 @@ def test_a_wrong_type_in_every_field(server: Server, target: Scene, client: http
             requests.append((query, dumps(body)))
     for query, body_bytes in requests:
         raw = Raw(valid.method, valid.path, query, body_bytes, valid.headers)
-        check(operation, raw, raw.send(client))
+        check(operation.operation_id, raw, raw.send(client))
 
 
 RAW_BODIES = [
@@ -548,15 +528,15 @@ RAW_BODIES = [
 ]
 
 
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_malformed_bodies(target: Scene, client: httpx.Client, operation: str) -> None:
-    valid = raw_of(OPERATIONS[operation][0](target), target.world.token)
+@pytest.mark.parametrize("operation", each())
+def test_malformed_bodies(target: Scene, client: httpx.Client, operation: Operation) -> None:
+    valid = raw_of(operation.call(target.ids), target.world.token)
 
     @FUZZ
     @given(body=st.sampled_from(RAW_BODIES) | st.binary(min_size=1, max_size=200))
     def fuzz(body: bytes) -> None:
         raw = Raw(valid.method, valid.path, valid.query, body, valid.headers)
-        check(operation, raw, raw.send(client))
+        check(operation.operation_id, raw, raw.send(client))
 
     fuzz()
 
@@ -564,17 +544,9 @@ def test_malformed_bodies(target: Scene, client: httpx.Client, operation: str) -
 # ---- explicit hostile requests ------------------------------------------------------------------
 
 
-def error_items(operation: str, response: httpx.Response) -> list[dict[str, Any]]:
-    body = response.json()
-    if operation == FULFILLMENT:
-        assert isinstance(body, list), body
-        return body
-    return list(body["errors"])
-
-
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_ten_megabytes_are_refused_quickly(target: Scene, client: httpx.Client, operation: str) -> None:
-    valid = raw_of(OPERATIONS[operation][0](target), target.world.token)
+@pytest.mark.parametrize("operation", each())
+def test_ten_megabytes_are_refused_quickly(target: Scene, client: httpx.Client, operation: Operation) -> None:
+    valid = raw_of(operation.call(target.ids), target.world.token)
     payload = b'{"pad": "' + b"x" * (10 * 1024 * 1024) + b'"}'
     for body in (payload, iter([payload[i : i + 65536] for i in range(0, len(payload), 65536)])):  # declared, chunked
         started = time.monotonic()
@@ -582,7 +554,7 @@ def test_ten_megabytes_are_refused_quickly(target: Scene, client: httpx.Client, 
         r = client.request(valid.method, valid.target, content=body, headers=headers)
         assert time.monotonic() - started < 5
         assert r.status_code == 413, r.text
-        assert error_items(operation, r) == [
+        assert operation.errors(r) == [
             {
                 "code": "RequestEntityTooLarge",
                 "message": "The request size exceeded the maximum accepted size.",
@@ -592,11 +564,14 @@ def test_ten_megabytes_are_refused_quickly(target: Scene, client: httpx.Client, 
         assert r.headers["x-amzn-requestid"]
 
 
-NO_BODY = ("getServiceJobByServiceJobId", "completeServiceJobByServiceJobId")  # these never read one
-BODY_OPERATIONS = [name for name in OPERATIONS if name not in NO_BODY]
+UNREADABLE = {
+    "code": "InvalidInput",
+    "message": "Missing or invalid request parameters: [body]",
+    "details": "The request body is not valid JSON.",
+}
 
 
-@pytest.mark.parametrize("operation", BODY_OPERATIONS)
+@pytest.mark.parametrize("operation", each([o for o in OPERATIONS if o.reads_body]))
 @pytest.mark.parametrize(
     "body",
     [
@@ -607,28 +582,22 @@ BODY_OPERATIONS = [name for name in OPERATIONS if name not in NO_BODY]
     ],
     ids=["invalid-utf8", "invalid-utf8-in-string", "nested-lists-100000", "nested-objects-100000"],
 )
-def test_unreadable_bodies_are_400(target: Scene, client: httpx.Client, operation: str, body: bytes) -> None:
+def test_unreadable_bodies_are_400(target: Scene, client: httpx.Client, operation: Operation, body: bytes) -> None:
     """Every operation that reads a JSON body (the reads too: clients put marketplaceIds there)."""
-    valid = raw_of(OPERATIONS[operation][0](target), target.world.token)
+    valid = raw_of(operation.call(target.ids), target.world.token)
     r = Raw(valid.method, valid.path, valid.query, body, valid.headers).send(client)
     assert r.status_code == 400, r.text
-    assert error_items(operation, r) == [
-        {
-            "code": "InvalidInput",
-            "message": "Missing or invalid request parameters: [body]",
-            "details": "The request body is not valid JSON.",
-        }
-    ]
+    assert operation.errors(r) == [UNREADABLE]
 
 
-@pytest.mark.parametrize("operation", NO_BODY)
+@pytest.mark.parametrize("operation", each([o for o in OPERATIONS if not o.reads_body]))
 def test_operations_without_a_body_ignore_an_unreadable_one(
-    target: Scene, client: httpx.Client, operation: str
+    target: Scene, client: httpx.Client, operation: Operation
 ) -> None:
-    valid = raw_of(OPERATIONS[operation][0](target), target.world.token)
+    valid = raw_of(operation.call(target.ids), target.world.token)
     for body in (b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000):
         raw = Raw(valid.method, valid.path, valid.query, body, valid.headers)
-        check(operation, raw, raw.send(client))
+        check(operation.operation_id, raw, raw.send(client))
 
 
 # ---- clients that misbehave on the socket -------------------------------------------------------
@@ -743,46 +712,127 @@ def test_a_client_that_vanishes_mid_body(
     assert after.status_code == 200 and after.json() == before.json()
 
 
+def _read_answer(sock: socket.socket) -> tuple[int, str, Any] | None:
+    """The server's answer on ``sock``: (status, content type, body as text, or parsed when JSON),
+    read until it is complete or the connection ends; None if the server hung up without one."""
+    data = b""
+    while not _complete(data):
+        try:
+            chunk = sock.recv(65536)
+        except OSError:  # reset after the answer: the server closed with part of our request unread
+            break
+        if not chunk:
+            break
+        data += chunk
+    if not data:
+        return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines)}
+    if headers.get("transfer-encoding") == "chunked":
+        body = _dechunk(body)
+    content_type = headers["content-type"]
+    text = body.decode()
+    return (
+        int(status_line.split(" ")[1]),
+        content_type,
+        json.loads(text) if content_type == "application/json" else text,
+    )
+
+
+def _complete(data: bytes) -> bool:
+    """A whole response: its head, and a body of its Content-Length or with its last chunk (else, up to EOF)."""
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    if length := re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head):
+        return len(body) >= int(length[1])
+    return re.search(rb"(?im)^transfer-encoding:\s*chunked\s*$", head) is not None and body.endswith(b"0\r\n\r\n")
+
+
+def _dechunk(body: bytes) -> bytes:
+    out = b""
+    while body:
+        size, _, rest = body.partition(b"\r\n")
+        n = int(size, 16)
+        if n == 0:
+            break
+        out, body = out + rest[:n], rest[n + 2 :]
+    return out
+
+
+# uvicorn's own answer to what HTTP cannot parse: it never reaches the app.
+UNPARSEABLE = (400, "text/plain; charset=utf-8", "Invalid HTTP request received.")
+
+
+def _no_access(details: str) -> tuple[int, str, Any]:
+    error = {"code": "Unauthorized", "message": "Access to requested resource is denied.", "details": details}
+    return 403, "application/json", {"errors": [error]}
+
+
 @pytest.mark.parametrize(
-    "request_bytes",
+    ("request_bytes", "answer"),
     [
-        b"GET /service/v1/serviceJobs?x=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\n"
-        + b"".join(b"X-H%d: v\r\n" % i for i in range(5000))
-        + b"\r\n",
-        b"GARBAGE\r\n\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
-        b"POST /service/v1/documents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-        b"content-type: application/json\r\n\r\nzz\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nx-amz-access-token: \xff\xfe\r\n\r\n",
-        b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
-    ],
-    ids=[
-        "200k-request-line",
-        "200k-header",
-        "5000-headers",
-        "garbage",
-        "negative-length",
-        "two-lengths",
-        "bad-chunk",
-        "latin1-token",
-        "odd-transfer-encoding",
+        pytest.param(
+            b"GET /service/v1/serviceJobs?x=" + b"a" * 200_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+            UNPARSEABLE,
+            id="200k-request-line",
+        ),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000 + b"\r\n\r\n",
+            UNPARSEABLE,
+            id="200k-header",
+        ),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\n"
+            + b"".join(b"X-H%d: v\r\n" % i for i in range(5000))
+            + b"\r\n",
+            _no_access("Access token is missing in the request header."),
+            id="5000-headers",
+        ),
+        pytest.param(b"GARBAGE\r\n\r\n", UNPARSEABLE, id="garbage"),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+            UNPARSEABLE,
+            id="negative-length",
+        ),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+            UNPARSEABLE,
+            id="two-lengths",
+        ),
+        pytest.param(
+            b"POST /service/v1/documents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"content-type: application/json\r\n\r\nzz\r\n",
+            UNPARSEABLE,
+            id="bad-chunk",
+        ),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nx-amz-access-token: \xff\xfe\r\n\r\n",
+            _no_access("The access token you provided is revoked, malformed or invalid."),
+            id="latin1-token",
+        ),
+        pytest.param(
+            b"GET /service/v1/serviceJobs HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n",
+            UNPARSEABLE,
+            id="odd-transfer-encoding",
+        ),
     ],
 )
-def test_protocol_garbage_gets_a_4xx(target: Scene, client: httpx.Client, request_bytes: bytes) -> None:
-    """What HTTP itself cannot parse is answered by the HTTP layer (a plain-text 400), never a 5xx."""
+def test_protocol_garbage_gets_a_4xx(
+    target: Scene, client: httpx.Client, request_bytes: bytes, answer: tuple[int, str, Any]
+) -> None:
+    """What HTTP itself cannot parse is answered by the HTTP layer (a plain-text 400); what it can
+    parse (5000 headers, a token in Latin-1) reaches the platform, which refuses the token. Never a 5xx."""
     with _connect(target.server) as sock:
         sock.settimeout(10)
         try:
             sock.sendall(request_bytes)
-            answer = sock.recv(4096)
         except OSError:  # the server may hang up on an oversized request before reading all of it
-            answer = b""
-    if answer:
-        status = int(answer.split(b" ", 2)[1])
-        assert 400 <= status < 500, answer
+            pass
+        got = _read_answer(sock)
+    if got is not None:
+        assert got == answer
     r = client.get(f"/service/v1/serviceJobs/{target.pending}", headers={"x-amz-access-token": target.world.token})
     assert r.status_code == 200
 
@@ -790,15 +840,25 @@ def test_protocol_garbage_gets_a_4xx(target: Scene, client: httpx.Client, reques
 # ---- the upload endpoint (S3 stand-in) ----------------------------------------------------------
 
 
+S3_ERROR = re.compile(
+    r'<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>(\w+)</Code><Message>([^<]*)</Message>'
+    r"<RequestId>([0-9a-f-]*)</RequestId></Error>"
+)
+
+
 def _s3_error(response: httpx.Response) -> None:
     assert response.status_code < 500, response.text
     assert 400 <= response.status_code, response.text
     assert response.headers["content-type"].startswith("application/xml"), response.headers
-    assert re.fullmatch(
-        r'<\?xml version="1.0" encoding="UTF-8"\?>\n<Error><Code>\w+</Code><Message>[^<]*</Message>'
-        r"<RequestId>[0-9a-f-]*</RequestId></Error>",
-        response.text,
-    ), response.text
+    assert S3_ERROR.fullmatch(response.text), response.text
+
+
+def _s3_answer(response: httpx.Response) -> tuple[int, str, str]:
+    """(status, Code, Message) of an S3-style error, whose RequestId is the response's request id."""
+    _s3_error(response)
+    match = S3_ERROR.fullmatch(response.text)
+    assert match is not None and match[3] == response.headers["x-amzn-requestid"], response.text
+    return response.status_code, match[1], match[2]
 
 
 @pytest.fixture(scope="module")
@@ -843,7 +903,7 @@ def test_fuzzed_uploads_get_s3_errors(target: Scene, client: httpx.Client, desti
             return
         if r.headers.get("content-type", "").startswith("application/json"):
             # Not the upload route any more ("/uploads/", "/uploads/a/b", "/uploads//"): the platform's 404.
-            assert r.status_code in (404, 405), (raw, r.text)
+            assert (r.status_code, r.json()) == (404, {"errors": [NOT_FOUND]}), (raw, r.text)
             check("upload", raw, r)
             return
         _s3_error(r)
@@ -852,20 +912,32 @@ def test_fuzzed_uploads_get_s3_errors(target: Scene, client: httpx.Client, desti
     fuzz()
 
 
+NOT_FOUND = {"code": "NotFound", "message": "The resource specified does not exist.", "details": ""}
+UNSIGNED = (403, "AccessDenied", "Query-string authentication requires the expires and signature.")
+BAD_SIGNATURE = (
+    403,
+    "SignatureDoesNotMatch",
+    "The request signature we calculated does not match the signature you provided.",
+)
+
+
 @pytest.mark.parametrize(
-    "change",
+    ("change", "answer"),
     [
-        pytest.param({"expires": "²"}, id="superscript-digit-expires"),
-        pytest.param({"expires": "9" * 5000}, id="5000-digit-expires"),
-        pytest.param({"signature": "é" * 64}, id="non-ascii-signature"),
+        pytest.param({"expires": "²"}, UNSIGNED, id="superscript-digit-expires"),
+        pytest.param({"expires": "9" * 5000}, UNSIGNED, id="5000-digit-expires"),
+        pytest.param({"signature": "é" * 64}, BAD_SIGNATURE, id="non-ascii-signature"),
     ],
 )
-def test_known_upload_query_crashes(client: httpx.Client, destination: dict[str, Any], change: dict[str, str]) -> None:
+def test_known_upload_query_crashes(
+    client: httpx.Client, destination: dict[str, Any], change: dict[str, str], answer: tuple[int, str, str]
+) -> None:
+    """An expiry that is not plain digits counts as none; a signature that cannot be ours does not match."""
     url = httpx.URL(destination["url"])
     params = dict(url.params)
     params.update(change)
     r = client.put(url.path, params=params, content=b"\x00" * 112, headers=destination["headers"])
-    _s3_error(r)
+    assert _s3_answer(r) == answer
 
 
 @pytest.mark.parametrize("duration", ["1e309", "NaN", "-Infinity"])
@@ -879,24 +951,63 @@ def test_known_non_finite_slot_duration(target: Scene, client: httpx.Client, dur
         headers={"x-amz-access-token": target.world.token, "content-type": "application/json"},
     )
     assert r.status_code == 400, r.text
+    assert r.json() == {
+        "errors": [invalid_report("Slot duration is not valid, it should be a multiple of 5 and within allowed range.")]
+    }
+
+
+def invalid_report(reason: str) -> dict[str, str]:
+    """The capacity operations' 400, which lists its reasons in ``details``."""
+    return {
+        "code": "InvalidInput",
+        "message": "This is invalid input",
+        "details": f"Received the following errors: [{reason}]",
+    }
+
+
+def invalid_parameter(name: str, details: str = "") -> dict[str, str]:
+    return {"code": "InvalidInput", "message": f"Missing or invalid request parameters: [{name}]", "details": details}
 
 
 @pytest.mark.parametrize(
-    ("operation", "body"),
+    ("operation", "body", "error"),
     [
-        ("getServiceJobs", {"pageToken": []}),
-        ("getRangeSlotCapacity", {"nextPageToken": []}),
-        ("getFixedSlotCapacity", {"nextPageToken": []}),
-        ("cancelServiceJobByServiceJobId", {"cancellationReasonCode": []}),
+        pytest.param(
+            "getServiceJobs",
+            {"pageToken": []},
+            invalid_parameter("pageToken", "pageToken: is not a valid value"),
+            id="getServiceJobs-body0",
+        ),
+        pytest.param(
+            "getRangeSlotCapacity",
+            {"nextPageToken": []},
+            invalid_report("nextPageToken is not valid"),
+            id="getRangeSlotCapacity-body1",
+        ),
+        pytest.param(
+            "getFixedSlotCapacity",
+            {"nextPageToken": []},
+            invalid_report("nextPageToken is not valid"),
+            id="getFixedSlotCapacity-body2",
+        ),
+        pytest.param(
+            "cancelServiceJobByServiceJobId",
+            {"cancellationReasonCode": []},
+            invalid_parameter("cancellationReasonCode"),
+            id="cancelServiceJobByServiceJobId-body3",
+        ),
     ],
 )
-def test_known_empty_list_parameter(target: Scene, client: httpx.Client, operation: str, body: dict[str, Any]) -> None:
-    call = OPERATIONS[operation][0](target)
+def test_known_empty_list_parameter(
+    target: Scene, client: httpx.Client, operation: str, body: dict[str, Any], error: dict[str, str]
+) -> None:
+    call = BY_ID[operation].call(target.ids)
     valid = raw_of(call, target.world.token)
     query = encode_query([(k, v) for k, v in call.params.items() if k not in body])  # the body's value is the one
     merged = {**(call.body or {}), **body}
     r = Raw(valid.method, valid.path, query, json.dumps(merged).encode(), valid.headers).send(client)
     assert r.status_code == 400, r.text
+    assert BY_ID[operation].errors(r) == [error]
 
 
 SURROGATE_CASES = {
@@ -916,20 +1027,26 @@ SURROGATE_CASES = {
 
 @pytest.mark.parametrize("case", SURROGATE_CASES)
 def test_known_lone_surrogate(target: Scene, client: httpx.Client, case: str) -> None:
+    """The server's JSON reader refuses a lone surrogate escape: the body is unreadable (in each
+    operation's envelope)."""
     world = target.world
     # A fresh job in the state each operation accepts, so the request gets as far as the bad string.
     (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=6))
     appointment_id = target_job(client, world, job_id)["appointments"][0]["appointmentId"]
-    base = f"/service/v1/serviceJobs/{job_id}/appointments"
-    method, path = {
-        "add": ("POST", base),
-        "reschedule": ("POST", f"{base}/{appointment_id}"),
-        "assign": ("PUT", f"{base}/{appointment_id}/resources"),
-        "fulfillment": ("PUT", f"{base}/{appointment_id}/fulfillment"),
-    }[case.split(" ")[0].split("-")[0]]
+    operation = BY_ID[
+        {
+            "add": "addAppointmentForServiceJobByServiceJobId",
+            "reschedule": "rescheduleAppointmentForServiceJobByServiceJobId",
+            "assign": "assignAppointmentResources",
+            "fulfillment": "setAppointmentFulfillmentData",
+        }[case.split(" ")[0].split("-")[0]]
+    ]
+    ids = {"serviceJobId": job_id, "appointmentId": appointment_id}
+    path = operation.fill(**{name: ids[name] for name in operation.path_params})
     body = json.dumps(SURROGATE_CASES[case]).encode()  # json.dumps writes the surrogate as a \u escape
-    r = Raw(method, path, "", body, {"x-amz-access-token": world.token}).send(client)
-    assert 400 <= r.status_code < 500, r.text
+    r = Raw(operation.method, path, "", body, {"x-amz-access-token": world.token}).send(client)
+    assert r.status_code == 400, r.text
+    assert operation.errors(r) == [UNREADABLE]
 
 
 def target_job(client: httpx.Client, world: World, job_id: str) -> dict[str, Any]:

@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -34,13 +31,21 @@ from sp_services.domain.enums import JobStatus
 from sp_services.persistence import tables as t
 from sp_services.persistence.repositories.capacity import CapacityRepository
 from sp_services.services import operator as op
-from tests.conformance.cases import SPEC
+from tests.operations import (
+    BY_ID,
+    MP,
+    OPERATIONS,
+    PDF,
+    Call,
+    Ids,
+    Operation,
+    each,
+    local,
+    report_window,
+    reservation_body,
+    z,
+)
 from tests.support import Server, World, make_world
-
-US = "ATVPDKIKX0DER"
-MP = {"marketplaceIds": US}
-NEW_YORK = ZoneInfo("America/New_York")  # the test store's timezone
-PDF = b"%PDF-1.7\n" + b"proof of appointment " * 40 + b"\n%%EOF\n"
 
 DENIED = "Access to requested resource is denied."
 MISSING = "Access token is missing in the request header."
@@ -55,14 +60,6 @@ DOCUMENT_UNKNOWN = (
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-
-def z(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=NEW_YORK).astimezone(UTC)
 
 
 def monday(server: Server) -> date:
@@ -97,32 +94,6 @@ def app_without_role(world: World) -> World:
     return replace(world, client_id=app.client_id, client_secret=app.client_secret, refresh_token=refresh, _token=None)
 
 
-@dataclass(frozen=True)
-class Call:
-    """One HTTP request of an operation."""
-
-    method: str
-    path: str
-    params: dict[str, str] = field(default_factory=dict)
-    body: Any = None
-
-    def send(self, server: Server, token: str | None) -> httpx.Response:
-        headers = {} if token is None else {"x-amz-access-token": token}
-        return httpx.request(
-            self.method, f"{server.url}{self.path}", params=self.params, json=self.body, headers=headers, timeout=30
-        )
-
-
-def errors_of(operation: str, response: httpx.Response) -> list[dict[str, str]]:
-    """The error list, checking the operation's envelope: setAppointmentFulfillmentData answers a bare list."""
-    body = response.json()
-    if operation == "setAppointmentFulfillmentData":
-        assert isinstance(body, list), body
-        return body
-    assert isinstance(body, dict) and set(body) == {"errors"}, body
-    return list(body["errors"])
-
-
 # ---- seller A's objects -------------------------------------------------------------------------
 
 
@@ -145,6 +116,24 @@ class Scene:
     @property
     def server(self) -> Server:
         return self.world.server
+
+    @property
+    def ids(self) -> Ids:
+        """What the registry's valid requests address (tests/operations.py), as of the server's now."""
+        return Ids(
+            store_id=self.world.store_id,
+            asin=self.world.asin,
+            technician_ids=tuple(self.world.technician_ids),
+            pending=self.pending,
+            booked=self.booked,
+            booked_appointment=self.booked_appointment,
+            past=self.past,
+            past_appointment=self.past_appointment,
+            reservation_id=self.reservation_id,
+            day=self.day,
+            created_after=self.created_after,
+            now=self.server.clock(),
+        )
 
     def job(self, job_id: str) -> dict[str, Any]:
         with self.world.client() as c:
@@ -249,139 +238,16 @@ def snapshot(scene: Scene) -> dict[str, Any]:
     }
 
 
-# ---- the operations -----------------------------------------------------------------------------
+# ---- the operations (tests/operations.py builds their valid requests) ---------------------------
 
-
-def _reservation_body(scene: Scene, hour: int) -> dict[str, Any]:
-    return {
-        "resourceId": scene.world.store_id,
-        "reservation": {
-            "type": "BREAK",
-            "availability": {"startTime": z(local(scene.day, hour)), "endTime": z(local(scene.day, hour, 30))},
-        },
-    }
-
-
-def _report_body(scene: Scene, **extra: Any) -> dict[str, Any]:
-    return {"startDateTime": z(local(scene.day, 9)), "endDateTime": z(local(scene.day, 17)), **extra}
-
-
-# operationId -> a valid request against seller A's objects, and the status A gets for it.
-OPERATIONS: dict[str, tuple[Callable[[Scene], Call], int]] = {
-    "getServiceJobByServiceJobId": (lambda s: Call("GET", f"/service/v1/serviceJobs/{s.pending}"), 200),
-    "cancelServiceJobByServiceJobId": (
-        lambda s: Call("PUT", f"/service/v1/serviceJobs/{s.pending}/cancellations", {"cancellationReasonCode": "S1"}),
-        200,
-    ),
-    "completeServiceJobByServiceJobId": (lambda s: Call("PUT", f"/service/v1/serviceJobs/{s.past}/completions"), 200),
-    "getServiceJobs": (
-        lambda s: Call("GET", "/service/v1/serviceJobs", {**MP, "createdAfter": s.created_after}),
-        200,
-    ),
-    "addAppointmentForServiceJobByServiceJobId": (
-        lambda s: Call(
-            "POST",
-            f"/service/v1/serviceJobs/{s.pending}/appointments",
-            body={"appointmentTime": {"startTime": z(local(s.day, 11)), "durationInMinutes": 60}},
-        ),
-        200,
-    ),
-    "rescheduleAppointmentForServiceJobByServiceJobId": (
-        lambda s: Call(
-            "POST",
-            f"/service/v1/serviceJobs/{s.booked}/appointments/{s.booked_appointment}",
-            body={"appointmentTime": {"startTime": z(local(s.day, 12))}, "rescheduleReasonCode": "RS4"},
-        ),
-        200,
-    ),
-    "assignAppointmentResources": (
-        lambda s: Call(
-            "PUT",
-            f"/service/v1/serviceJobs/{s.booked}/appointments/{s.booked_appointment}/resources",
-            body={"resources": [{"resourceId": s.world.technician_ids[0]}]},
-        ),
-        200,
-    ),
-    "setAppointmentFulfillmentData": (
-        lambda s: Call(
-            "PUT",
-            f"/service/v1/serviceJobs/{s.past}/appointments/{s.past_appointment}/fulfillment",
-            body={
-                "estimatedArrivalTime": {
-                    "startTime": z(s.server.clock() - timedelta(hours=7)),
-                    "endTime": z(s.server.clock() - timedelta(hours=6)),
-                },
-                "appointmentResources": [{"resourceId": s.world.technician_ids[1]}],
-            },
-        ),
-        204,
-    ),
-    "getRangeSlotCapacity": (
-        lambda s: Call("POST", f"/service/v1/serviceResources/{s.world.store_id}/capacity/range", MP, _report_body(s)),
-        200,
-    ),
-    "getFixedSlotCapacity": (
-        lambda s: Call(
-            "POST",
-            f"/service/v1/serviceResources/{s.world.store_id}/capacity/fixed",
-            MP,
-            _report_body(s, slotDuration=30),
-        ),
-        200,
-    ),
-    "updateSchedule": (
-        lambda s: Call(
-            "PUT",
-            f"/service/v1/serviceResources/{s.world.store_id}/schedules",
-            MP,
-            {"schedules": [{"startTime": z(local(s.day, 8)), "endTime": z(local(s.day, 18)), "capacity": 3}]},
-        ),
-        200,
-    ),
-    "createReservation": (lambda s: Call("POST", "/service/v1/reservation", MP, _reservation_body(s, 16)), 200),
-    "updateReservation": (
-        lambda s: Call("PUT", f"/service/v1/reservation/{s.reservation_id}", MP, _reservation_body(s, 13)),
-        200,
-    ),
-    "cancelReservation": (lambda s: Call("DELETE", f"/service/v1/reservation/{s.reservation_id}", MP), 204),
-    "getAppointmmentSlotsByJobId": (
-        lambda s: Call(
-            "GET",
-            f"/service/v1/serviceJobs/{s.pending}/appointmentSlots",
-            {**MP, "startTime": z(local(s.day, 0)), "endTime": z(local(s.day, 23))},
-        ),
-        200,
-    ),
-    "getAppointmentSlots": (
-        lambda s: Call(
-            "GET",
-            "/service/v1/appointmentSlots",
-            {
-                **MP,
-                "asin": s.world.asin,
-                "storeId": s.world.store_id,
-                "startTime": z(local(s.day, 0)),
-                "endTime": z(local(s.day, 23)),
-            },
-        ),
-        200,
-    ),
-    "createServiceDocumentUploadDestination": (
-        lambda s: Call("POST", "/service/v1/documents", body={"contentType": "PDF", "contentLength": len(PDF)}),
-        200,
-    ),
-}
 # These address no seller-owned object by id: B's call is its own, and must only show B's data.
-UNADDRESSED = ("getServiceJobs", "createServiceDocumentUploadDestination")
-OWNED = [name for name in OPERATIONS if name not in UNADDRESSED]
-CLOSING = ("getServiceJobByServiceJobId", "cancelServiceJobByServiceJobId", "completeServiceJobByServiceJobId")
-
-
-def test_the_table_covers_every_operation_of_the_model() -> None:
-    model = json.loads((SPEC / "services.json").read_text())
-    ids = {o["operationId"] for item in model["paths"].values() for o in item.values() if isinstance(o, dict)}
-    assert len(ids) == 17
-    assert set(OPERATIONS) == ids
+UNADDRESSED = (BY_ID["getServiceJobs"], BY_ID["createServiceDocumentUploadDestination"])
+OWNED = [o for o in OPERATIONS if o not in UNADDRESSED]
+# The job-closing operations word the ownership refusal as CLOSING_UNAUTHORIZED.
+CLOSING = tuple(
+    BY_ID[name]
+    for name in ("getServiceJobByServiceJobId", "cancelServiceJobByServiceJobId", "completeServiceJobByServiceJobId")
+)
 
 
 # ---- seller B against A's objects ---------------------------------------------------------------
@@ -395,21 +261,20 @@ def intruder(server: Server) -> World:
     return b
 
 
-@pytest.mark.parametrize("operation", OWNED)
-def test_another_seller_is_refused_and_changes_nothing(world: World, intruder: World, operation: str) -> None:
+@pytest.mark.parametrize("operation", each(OWNED))
+def test_another_seller_is_refused_and_changes_nothing(world: World, intruder: World, operation: Operation) -> None:
     scene = build_scene(world)
-    build, status = OPERATIONS[operation]
-    call = build(scene)
+    call = operation.call(scene.ids)
     before = snapshot(scene)
     r = call.send(world.server, intruder.token)
     assert r.status_code == 403, r.text
     message = CLOSING_UNAUTHORIZED if operation in CLOSING else UNAUTHORIZED
-    assert errors_of(operation, r) == [{"code": "UnauthorizedAction", "message": message, "details": ""}]
+    assert operation.errors(r) == [{"code": "UnauthorizedAction", "message": message, "details": ""}]
     assert r.headers["x-amzn-requestid"]
     assert snapshot(scene) == before
     # The very same request from the owner goes through: B was refused for ownership alone.
     again = call.send(world.server, world.token)
-    assert again.status_code == status, again.text
+    assert again.status_code == operation.status, again.text
 
 
 def test_another_seller_lists_none_of_a_s_jobs(world: World, other_world: World) -> None:
@@ -466,8 +331,7 @@ def test_another_seller_lists_none_of_a_s_jobs(world: World, other_world: World)
 def test_another_seller_cannot_use_a_s_upload(world: World, other_world: World) -> None:
     scene = build_scene(world)
     before = snapshot(scene)
-    build, _ = OPERATIONS["createServiceDocumentUploadDestination"]
-    mine = build(scene).send(world.server, other_world.token)
+    mine = BY_ID["createServiceDocumentUploadDestination"].call(scene.ids).send(world.server, other_world.token)
     assert mine.status_code == 200, mine.text  # B may create destinations of its own
     assert mine.json()["payload"]["uploadDestinationId"] != scene.document_id
     # B's own appointment cannot take A's upload as its proof, with or without its digest.
@@ -532,15 +396,15 @@ def test_another_seller_cannot_borrow_a_s_technicians_or_store(world: World, oth
                 f"/service/v1/serviceResources/{a_tech}/schedules",
                 {"schedules": [{"startTime": z(local(scene.day, 9)), "endTime": z(local(scene.day, 10))}]},
             ),
-            (f"/service/v1/serviceResources/{a_tech}/capacity/range", _report_body(scene)),
-            (f"/service/v1/serviceResources/{a_tech}/capacity/fixed", _report_body(scene)),
+            (f"/service/v1/serviceResources/{a_tech}/capacity/range", report_window(scene.ids)),
+            (f"/service/v1/serviceResources/{a_tech}/capacity/fixed", report_window(scene.ids)),
         ):
             method = "PUT" if path.endswith("schedules") else "POST"
             r = c.request(method, path, params=MP, json=body)
             assert r.status_code == 403, (path, r.text)
             assert r.json()["errors"][0]["code"] == "UnauthorizedAction"
         # B's reservation moved onto A's store: refused (today as "belongs to another resource", 400).
-        r = c.put(f"/service/v1/reservation/{b_scene.reservation_id}", params=MP, json=_reservation_body(scene, 13))
+        r = c.put(f"/service/v1/reservation/{b_scene.reservation_id}", params=MP, json=reservation_body(scene.ids, 13))
         assert r.status_code in (400, 403), r.text
     technicians = [t for j in b_scene.job(b_scene.booked)["appointments"] for t in j.get("assignedTechnicians", [])]
     assert a_tech not in {t["technicianId"] for t in technicians}
@@ -590,10 +454,12 @@ CONDITIONS = [
 
 
 @pytest.mark.parametrize("condition", CONDITIONS)
-@pytest.mark.parametrize("operation", OPERATIONS)
-def test_refused_before_anything_is_looked_at(server: Server, shared: Shared, operation: str, condition: str) -> None:
+@pytest.mark.parametrize("operation", each())
+def test_refused_before_anything_is_looked_at(
+    server: Server, shared: Shared, operation: Operation, condition: str
+) -> None:
     scene = shared.scene
-    call = OPERATIONS[operation][0](scene)
+    call = operation.call(scene.ids)
     token = shared.tokens[condition]
     if condition == "expired":
         assert token is not None
@@ -605,9 +471,7 @@ def test_refused_before_anything_is_looked_at(server: Server, shared: Shared, op
     finally:
         server.clock.offset = timedelta()
     assert r.status_code == 403, r.text
-    assert errors_of(operation, r) == [
-        {"code": "Unauthorized", "message": DENIED, "details": shared.details[condition]}
-    ]
+    assert operation.errors(r) == [{"code": "Unauthorized", "message": DENIED, "details": shared.details[condition]}]
     assert r.headers["x-amzn-requestid"]
     assert "x-amzn-ratelimit-limit" not in r.headers
     assert snapshot(scene) == shared.baseline

@@ -26,23 +26,13 @@ import pytest
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.times import parse_iso
-from tests.conformance.cases import Case, cases_of, expected_errors
-from tests.support import World
+from tests.conformance.cases import Case, cases_in, expected_errors
+from tests.support import World, travel
 
 US = "ATVPDKIKX0DER"
 MP = {"marketplaceIds": US}
 
-OPERATIONS = (
-    "getRangeSlotCapacity",
-    "getFixedSlotCapacity",
-    "updateSchedule",
-    "createReservation",
-    "updateReservation",
-    "cancelReservation",
-    "getAppointmmentSlotsByJobId",
-    "getAppointmentSlots",
-)
-CASES = [case for operation in OPERATIONS for case in cases_of(operation)]
+CASES = cases_in("capacity")
 
 # Ids the server's patterns reject: the sandbox's "null…" / "invalid…" / missing ids.
 MALFORMED_RESOURCE = "invalid resource id"
@@ -619,8 +609,14 @@ def job_slots_default_window(case: Case, w: World) -> None:
     check_default_window(case, w, slots_by_job(w, job), before, base)
 
 
+def near_future_day(w: World) -> None:
+    """The server's now two days before FUTURE_DAY: its slots lie within the booking horizon."""
+    travel(w.server, at(f"{FUTURE_DAY}T00:00:00Z") - timedelta(days=2))
+
+
 @builds("getAppointmmentSlotsByJobId#2")
 def job_slots_window(case: Case, w: World) -> None:
+    near_future_day(w)
     (job,) = w.job()
     sandbox_window(case, w)
     r = slots_by_job(w, job, startTime=moved(case.param("startTime")), endTime=moved(case.param("endTime")))
@@ -655,6 +651,7 @@ def asin_slots_without_schedule(case: Case, w: World) -> None:
     # published no schedule. Such a store takes one booking per working-hours slot (README), so the
     # sandbox's 20 is 1 here, and its second hour is booked by a job. The sandbox's window is a
     # Sunday night, outside working hours: moved to a weekday morning (10:00-12:00 New York).
+    near_future_day(w)
     start, middle, end = "2030-04-04T14:00:00Z", "2030-04-04T15:00:00Z", "2030-04-04T16:00:00Z"
     w.job(JobStatus.NOT_SERVICED, booked_at=at(middle))
     r = slots_by_asin(w, asin=w.asin, storeId=w.store_id, startTime=start, endTime=end)

@@ -33,19 +33,10 @@ import pytest
 from sp_services.domain.catalog import Store, Technician
 from sp_services.domain.enums import BackgroundCheck, JobStatus, ServiceLocationType
 from sp_services.services import operator as op
-from tests.conformance.cases import Case, cases_of, expected_errors
+from tests.conformance.cases import Case, cases_in, expected_errors
 from tests.support import World, make_world
 
-OPERATIONS = (
-    "getServiceJobByServiceJobId",
-    "cancelServiceJobByServiceJobId",
-    "completeServiceJobByServiceJobId",
-    "getServiceJobs",
-    "addAppointmentForServiceJobByServiceJobId",
-    "rescheduleAppointmentForServiceJobByServiceJobId",
-    "assignAppointmentResources",
-)
-CASES = [c for op_name in OPERATIONS for c in cases_of(op_name)]
+CASES = cases_in("jobs")
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "conformance" / "jobs.md"
 TEST_NAME = "tests/conformance/test_sandbox_jobs.py::test_sandbox_case"
 

@@ -1,4 +1,4 @@
-"""The job state machine (DESIGN.md §4) as data: TRANSITIONS, transition(), can_transition()."""
+"""The job state machine (docs/design.md §3) as data: TRANSITIONS, transition(), can_transition()."""
 
 from __future__ import annotations
 
@@ -23,9 +23,12 @@ from sp_services.domain.jobs import (
 
 S = JobStatus
 NON_TERMINAL = (S.PENDING_SCHEDULE, S.NOT_SERVICED, S.HOLD, S.PAYMENT_DECLINED, S.NOT_FULFILLABLE)
+# NOT_FULFILLABLE is the marketplace's last word: no move leaves it (issue #11, orders that can
+# never finish), though it is not one of the two terminal states of the model.
+OPEN = tuple(s for s in NON_TERMINAL if s is not S.NOT_FULFILLABLE)
 MARKS = {"mark_hold": S.HOLD, "mark_payment_declined": S.PAYMENT_DECLINED, "mark_not_fulfillable": S.NOT_FULFILLABLE}
 
-# Written out independently of the implementation, from DESIGN.md §4 and the brief.
+# Written out independently of the implementation, from docs/design.md §3 and the brief.
 EXPECTED: dict[tuple[str, JobStatus], JobStatus] = {
     ("add_appointment", S.PENDING_SCHEDULE): S.NOT_SERVICED,
     ("add_appointment", S.HOLD): S.NOT_SERVICED,
@@ -34,7 +37,7 @@ EXPECTED: dict[tuple[str, JobStatus], JobStatus] = {
     ("cancel", S.PENDING_SCHEDULE): S.CANCELLED,
     ("cancel", S.NOT_SERVICED): S.CANCELLED,
     ("cancel", S.HOLD): S.CANCELLED,
-    **{(action, source): target for action, target in MARKS.items() for source in NON_TERMINAL},
+    **{(action, source): target for action, target in MARKS.items() for source in OPEN},
     ("release", S.HOLD): S.PENDING_SCHEDULE,
     ("release", S.PAYMENT_DECLINED): S.PENDING_SCHEDULE,
 }

@@ -17,7 +17,7 @@ from sp_services.domain.reason_codes import (
     reschedule_code_valid,
 )
 
-GUIDE = Path(__file__).resolve().parents[2] / "spec" / "services-api-use-case-guide.txt"
+GUIDE = Path(__file__).resolve().parents[3] / "spec" / "services-api-use-case-guide.txt"
 Rows = dict[str, tuple[Any, ...]]
 Table = tuple[Rows, set[str]]
 D, H, R = ServiceType.DEFAULT, ServiceType.HEAVY_BULKY, ServiceType.RECURRING
