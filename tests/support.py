@@ -21,14 +21,17 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from sp_services.api.app import create_app
 from sp_services.domain.catalog import Offering, Store, Technician
-from sp_services.domain.enums import JobStatus, ServiceLocationType, ServiceType
-from sp_services.domain.jobs import Fulfillment, payment
+from sp_services.domain.enums import AppointmentStatus, JobEventKind, JobStatus, ServiceLocationType, ServiceType
+from sp_services.domain.ids import new_appointment_id
+from sp_services.domain.jobs import Appointment, Fulfillment, Job, JobEvent, payment
 from sp_services.domain.marketplaces import US
 from sp_services.persistence.db import Database
 from sp_services.persistence.migrate import upgrade
+from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as op
@@ -46,6 +49,13 @@ class Clock:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+
+def travel(server: Server, to: datetime) -> None:
+    """Move the server's clock so that its now is ``to`` (conftest puts it back after the test).
+
+    Mint the world's token after travelling: a token lives an hour of the server's time."""
+    server.clock.offset = to - datetime.now(UTC)
 
 
 def free_port() -> int:
@@ -140,7 +150,7 @@ def start_server(
     app = create_app(settings, db=db, clock=clock)
     if configure is not None:
         configure(app)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -214,7 +224,7 @@ class World:
             created + timedelta(hours=2) if status is JobStatus.COMPLETED else now + timedelta(days=2)
         ).replace(microsecond=0)
         with self.server.db.transaction() as s:
-            _, jobs = op.create_order(
+            jobs = op.create_order(
                 s,
                 now=created,
                 order=op.NewOrder(
@@ -233,13 +243,14 @@ class World:
                             payments=(payment(Decimal("99.50"), "USD", "CREDIT_CARD"),),
                             product_order_ids=product_order_ids,
                             tracking_ids=tracking_ids,
-                            appointment_start=start if (needs_booking or booked_at) else None,
-                            technician_ids=tuple(self.technician_ids[:1]) if needs_booking else (),
                         )
                         for _ in range(order_jobs)
                     ),
                 ),
-            )
+            ).jobs
+            if needs_booking or booked_at:
+                technicians = tuple(self.technician_ids[:1]) if needs_booking else ()
+                jobs = [seed_booking(s, job, start, technicians, at=created) for job in jobs]
             for job in jobs:
                 if fulfilled or status is JobStatus.COMPLETED:
                     appointment = job.appointments[0]
@@ -261,6 +272,32 @@ class World:
                         s, job_id=job.service_job_id, action=f"mark_{status.value.lower()}", now=created
                     )
         return [j.service_job_id for j in jobs]
+
+
+def seed_booking(session: Session, job: Job, start: datetime, technician_ids: tuple[str, ...], *, at: datetime) -> Job:
+    """Test set-up only: give a PENDING_SCHEDULE job an ACTIVE appointment at ``start`` as it
+    stands in the database, without the booking rules (tests need past and off-grid bookings);
+    the product books only through services/booking.py."""
+    repo = JobRepository(session)
+    offering = CatalogRepository(session).get_offering(job.seller_id, job.marketplace_id, job.asin)
+    assert offering is not None
+    appointment = Appointment(
+        appointment_id=new_appointment_id(job.service_job_id),
+        service_job_id=job.service_job_id,
+        status=AppointmentStatus.ACTIVE,
+        start_time=start,
+        duration_minutes=offering.duration_minutes,
+    )
+    repo.add_appointment(appointment, seller_id=job.seller_id, now=at)
+    if technician_ids:
+        repo.set_technicians(appointment.appointment_id, technician_ids, now=at)
+    repo.set_job_status(
+        job.service_job_id,
+        JobEvent(JobEventKind.BOOKED, at, JobStatus.NOT_SERVICED, appointment.appointment_id),
+    )
+    booked = repo.get_job(job.service_job_id)
+    assert booked is not None
+    return booked
 
 
 def make_world(

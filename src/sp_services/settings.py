@@ -25,6 +25,12 @@ class Settings(BaseSettings):
     rate_limit_scale: float = 1.0
     redis_url: str | None = None
     max_body_bytes: int = 1024 * 1024
+    # Bounds on waiting for the database, in seconds; a request answers 503 within request_timeout.
+    db_connect_timeout: float = Field(default=3.0, gt=0)
+    db_statement_timeout: float = Field(default=5.0, gt=0)
+    db_lock_timeout: float = Field(default=2.0, gt=0)
+    db_pool_timeout: float = Field(default=2.0, gt=0)
+    request_timeout: float = Field(default=5.0, gt=0)
     access_token_ttl_seconds: int = 3600
     # "package.module:function" called with (decrypted bytes, content type) -> True when clean.
     content_scanner: str | None = None

@@ -1,4 +1,4 @@
-"""Appointments through HTTP: add, reschedule, assign technicians, fulfillment data (DESIGN.md §4-5)."""
+"""Appointments through HTTP: add, reschedule, assign technicians, fulfillment data (docs/design.md §3-4)."""
 
 from __future__ import annotations
 

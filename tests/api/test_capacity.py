@@ -1,4 +1,4 @@
-"""Schedules, reservations and capacity reports through HTTP (DESIGN.md §5)."""
+"""Schedules, reservations and capacity reports through HTTP (docs/design.md §4)."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from sqlalchemy import select, update
 
 from sp_services.blobs import blob_store
@@ -39,6 +40,16 @@ def encrypted(dest: dict[str, Any], content: bytes) -> bytes:
     details = dest["encryptionDetails"]
     key = docs.DocumentKey(base64.b64decode(details["key"]), base64.b64decode(details["initializationVector"]))
     return docs.encrypt(content, key)
+
+
+def badly_padded(dest: dict[str, Any], blocks: int) -> bytes:
+    """Whole AES blocks under the destination's key whose plaintext ends in a zero byte: never valid
+    PKCS#7, so decrypting always fails (random bytes would pass as padded about once in 256)."""
+    details = dest["encryptionDetails"]
+    cipher = Cipher(
+        algorithms.AES(base64.b64decode(details["key"])), modes.CBC(base64.b64decode(details["initializationVector"]))
+    ).encryptor()
+    return cipher.update(bytes(16 * blocks)) + cipher.finalize()
 
 
 def put(dest: dict[str, Any], data: bytes, **headers: str) -> httpx.Response:
@@ -264,7 +275,7 @@ class TestVerification:
         dest = destination(world)
         check(
             dest,
-            bytes(len(encrypted(dest, PDF))),
+            badly_padded(dest, len(encrypted(dest, PDF)) // 16),
             "Document failed to decrypt or decipher. Please review the uploaded document",
         )
         dest = destination(world, PDF, md5=False)
@@ -318,6 +329,18 @@ class TestVerification:
             attach(world, second, second_appointment, dest["uploadDestinationId"], sha(data)),
             "Input document parameters are invalid. Please check the input.",
         )
+
+    def test_an_attached_document_cannot_be_overwritten(self, world: World) -> None:
+        """The upload URL is still valid for minutes after the document was verified: a second PUT
+        must not replace the proof's bytes (issue #11 review)."""
+        job_id, appointment_id = past_job(world)
+        dest, data = uploaded(world)
+        assert attach(world, job_id, appointment_id, dest["uploadDestinationId"], sha(data)).status_code == 204
+        other = encrypted(dest, PDF.replace(b"proof", b"fake!"))
+        refusal = put(dest, other)
+        s3_error(refusal, 403, "AccessDenied")
+        assert "<Message>Access Denied</Message>" in refusal.text
+        assert stored_upload(world, dest["uploadDestinationId"])[0] == data
 
 
 @pytest.fixture

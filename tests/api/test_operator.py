@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -10,6 +12,16 @@ import pytest
 from tests.support import OPERATOR_KEY, Server
 
 US = "ATVPDKIKX0DER"
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def next_weekday_at(server: Server, hour: int) -> str:
+    """A weekday at least a day after the server's now, ``hour``:00 New York, as UTC text."""
+    day = (server.clock() + timedelta(days=1)).astimezone(NEW_YORK).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime.combine(day, time(hour), tzinfo=NEW_YORK).astimezone(UTC)
+    return start.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _op(server: Server) -> httpx.Client:
@@ -51,6 +63,8 @@ def test_marketplace_onboarding_to_first_api_call(server: Server) -> None:
             },
         )
         assert offering.status_code == 201, offering.text
+        # The store has no schedule: it takes bookings in working hours (weekdays 08-18 New York).
+        slot = next_weekday_at(server, 10)
         order = op.post(
             "/serviceOrders",
             json={
@@ -65,7 +79,7 @@ def test_marketplace_onboarding_to_first_api_call(server: Server) -> None:
                     },
                     {
                         "asin": "B0ACME0001",
-                        "appointmentStartTime": "2030-01-03T15:00:00Z",
+                        "appointmentStartTime": slot,
                         "technicianIds": [tech.json()["technicianId"]],
                     },
                 ],
@@ -80,7 +94,7 @@ def test_marketplace_onboarding_to_first_api_call(server: Server) -> None:
         ]
         assert booked["serviceJobStatus"] == "NOT_SERVICED"
         assert booked["appointments"][0]["appointmentTime"] == {
-            "startTime": "2030-01-03T15:00:00.000Z",
+            "startTime": slot.replace(":00Z", ":00.000Z"),
             "durationInMinutes": 90,
         }
         hold = op.put(f"/serviceJobs/{pending['serviceJobId']}/status", json={"action": "HOLD"})

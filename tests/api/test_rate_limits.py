@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import Iterator
@@ -49,12 +50,16 @@ def test_burst_then_429_per_operation_and_seller(limited: Server) -> None:
 
 def test_memory_bucket_refills() -> None:
     limiter = MemoryLimiter()
-    assert all(limiter.acquire("k", 1000.0, 2) for _ in range(2))
+
+    def take(key: str, rate: float, burst: int) -> bool:
+        return asyncio.run(limiter.acquire(key, rate, burst))
+
+    assert all(take("k", 1000.0, 2) for _ in range(2))
     import time
 
     time.sleep(0.01)
-    assert limiter.acquire("k", 1000.0, 2)
-    assert not all(limiter.acquire("slow", 0.001, 1) for _ in range(2))
+    assert take("k", 1000.0, 2)
+    assert not all(take("slow", 0.001, 1) for _ in range(2))
 
 
 REDIS_URL = os.environ.get("SP_SERVICES_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -71,17 +76,18 @@ def _redis_up() -> bool:
 def test_redis_buckets_are_shared_between_workers(server: Server, tmp_path: Path) -> None:
     """Two servers (standing in for two workers or hosts) draw from one bucket through Redis."""
     prefix = f"test-{uuid.uuid4().hex}:"
-    a = RedisLimiter(REDIS_URL, prefix=prefix)
-    b = RedisLimiter(REDIS_URL, prefix=prefix)
-    taken = [
-        a.acquire("seller:app:op", 0.001, 4),
-        b.acquire("seller:app:op", 0.001, 4),
-        a.acquire("seller:app:op", 0.001, 4),
-        b.acquire("seller:app:op", 0.001, 4),
-    ]
-    assert taken == [True] * 4
-    assert not a.acquire("seller:app:op", 0.001, 4)
-    assert not b.acquire("seller:app:op", 0.001, 4)
+
+    async def draw() -> list[bool]:
+        a = RedisLimiter(REDIS_URL, prefix=prefix)
+        b = RedisLimiter(REDIS_URL, prefix=prefix)
+        taken = [await (a if i % 2 == 0 else b).acquire("seller:app:op", 0.001, 4) for i in range(6)]
+        await a.aclose()
+        await b.aclose()
+        return taken
+
+    taken = asyncio.run(draw())
+    assert taken[:4] == [True] * 4
+    assert taken[4:] == [False, False]
 
     # Scale 0.01: burst 1 and a refill of one token per 20 s, so timing cannot blur the count.
     first = start_server(server.db, tmp_path / "a", rate_limit="on", rate_limit_scale=0.01, redis_url=REDIS_URL)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,10 +10,26 @@ import pytest
 
 from sp_services.domain.enums import JobStatus
 from sp_services.domain.times import format_utc
-from tests.support import World
+from tests.support import World, travel
 
 US = "ATVPDKIKX0DER"
 DAY = "2030-03-04"  # Monday; store timezone America/New_York (UTC-5)
+# The sandbox's refusal of another seller's object.
+NOT_YOURS = {
+    "errors": [
+        {
+            "code": "UnauthorizedAction",
+            "message": "Not authorized to access this resource. Please check your input again.",
+            "details": "",
+        }
+    ]
+}
+
+
+@pytest.fixture
+def near_day(world: World) -> None:
+    """Two days before DAY: its slots lie within the store's 14-day booking horizon."""
+    travel(world.server, datetime.fromisoformat(f"{DAY}T12:00:00+00:00") - timedelta(days=2))
 
 
 def slots(world: World, **params: str) -> httpx.Response:
@@ -34,7 +50,7 @@ def publish(world: World, records: list[dict[str, Any]]) -> None:
     assert r.status_code == 200, r.text
 
 
-def test_real_time_slots_on_the_grid_with_capacity(world: World) -> None:
+def test_real_time_slots_on_the_grid_with_capacity(world: World, near_day: None) -> None:
     publish(world, [{"startTime": f"{DAY}T09:00:00-05:00", "endTime": f"{DAY}T12:30:00-05:00", "capacity": 2}])
     world.job(JobStatus.NOT_SERVICED, booked_at=_at(f"{DAY}T15:00:00Z"))
     r = slots(world, startTime=f"{DAY}T13:00:00Z", endTime=f"{DAY}T18:00:00Z")
@@ -55,14 +71,14 @@ def test_real_time_slots_on_the_grid_with_capacity(world: World) -> None:
     }
 
 
-def test_zero_capacity_slots_are_listed(world: World) -> None:
+def test_zero_capacity_slots_are_listed(world: World, near_day: None) -> None:
     publish(world, [{"startTime": f"{DAY}T09:00:00-05:00", "endTime": f"{DAY}T11:00:00-05:00", "capacity": 1}])
     world.job(JobStatus.NOT_SERVICED, booked_at=_at(f"{DAY}T14:00:00Z"))
     payload = slots(world, startTime=f"{DAY}T14:00:00Z", endTime=f"{DAY}T16:00:00Z").json()["payload"]
     assert [(s["startTime"][11:16], s["capacity"]) for s in payload["appointmentSlots"]] == [("14:00", 0), ("15:00", 1)]
 
 
-def test_non_real_time_without_a_schedule(world: World) -> None:
+def test_non_real_time_without_a_schedule(world: World, near_day: None) -> None:
     payload = slots(world, startTime=f"{DAY}T00:00:00Z", endTime=f"{DAY}T23:59:00Z").json()["payload"]
     assert payload["schedulingType"] == "NON_REAL_TIME_SCHEDULING"
     starts = [s["startTime"][11:16] for s in payload["appointmentSlots"]]
@@ -124,10 +140,11 @@ def test_foreign_store(world: World, other_world: World) -> None:
             params={"asin": world.asin, "storeId": other_world.store_id, "marketplaceIds": US},
         )
     assert r.status_code == 403
+    assert r.json() == NOT_YOURS
 
 
 class TestByJob:
-    def test_uses_the_jobs_store_and_offering(self, world: World) -> None:
+    def test_uses_the_jobs_store_and_offering(self, world: World, near_day: None) -> None:
         publish(world, [{"startTime": f"{DAY}T09:00:00-05:00", "endTime": f"{DAY}T11:00:00-05:00"}])
         (job_id,) = world.job()
         with world.client() as c:
@@ -167,7 +184,9 @@ class TestByJob:
                 return c.get(f"/service/v1/serviceJobs/{job_id}/appointmentSlots", params={"marketplaceIds": US})
 
             assert get("nope").json()["errors"][0]["message"] == "No job exist with jobId : nope"
-            assert get(foreign).status_code == 403
+            refused = get(foreign)
+            assert refused.status_code == 403
+            assert refused.json() == NOT_YOURS
             closed = get(done)
         assert closed.status_code == 422
         assert closed.json()["errors"][0]["message"] == (

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import FastAPI
@@ -14,9 +15,8 @@ from sp_services.api.context import AppContext, system_clock
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from sp_services.api.routes import appointments, capacity, documents, jobs, lwa, operator, reservations, slots
-from sp_services.blobs import blob_store
 from sp_services.persistence.db import Database
-from sp_services.services.documents import DocumentStore, load_scanner
+from sp_services.services.documents import DocumentStore
 from sp_services.settings import Settings
 
 
@@ -35,18 +35,25 @@ def create_app(
     """Build the ASGI app. Tests pass their own database and clock."""
     settings = settings or Settings()
     logging.getLogger("sp_services").setLevel(logging.INFO)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        limiter = app.state.ctx.limiter
+        if limiter is not None:
+            await limiter.aclose()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Selling Partner API for Services (sp-services)",
         version=__version__,
         description="A stateful, wire-compatible implementation of the SP-API Services API v1.",
     )
     app.state.ctx = AppContext(
         settings=settings,
-        db=db or Database(settings.resolved_database_url),
+        db=db or Database.configured(settings),
         limiter=make_limiter(settings),
-        document_store=DocumentStore(
-            settings.resolved_secret_key, blob_store(settings), load_scanner(settings.content_scanner)
-        ),
+        document_store=DocumentStore.configured(settings),
         clock=clock,
     )
     errors.install(app)

@@ -33,7 +33,9 @@ def parse_availability(raw: Any, name: str) -> Availability:
     bad: list[str] = []
     start = _instant(raw.get("startTime"), f"{name}.startTime", bad)
     end = _instant(raw.get("endTime"), f"{name}.endTime", bad)
-    capacity = raw.get("capacity", 1)
+    capacity = raw.get("capacity")
+    if capacity is None:  # absent or null: the model's default
+        capacity = 1
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 100_000:
         bad.append(f"{name}.capacity")
     recurrence = None

@@ -3,20 +3,22 @@ that authenticate callers and apply usage plans."""
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Callable
+import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from sp_services.api.ratelimit import Limiter
 from sp_services.domain.catalog import Principal
 from sp_services.domain.enums import PROFESSIONAL_SERVICES_ROLE
-from sp_services.domain.errors import ErrorItem, QuotaExceeded, Unauthenticated
+from sp_services.domain.errors import ErrorItem, QuotaExceeded, Unauthenticated, Unavailable
 from sp_services.domain.rate_limits import RATE_LIMITS
 from sp_services.persistence.db import Database
 from sp_services.services.auth import principal_for
@@ -50,13 +52,23 @@ class AppContext:
         return self.clock()
 
     async def run(self, work: Callable[[Session, datetime], T], *, write: bool = True) -> T:
-        """Run one use case as one unit of work, off the event loop: committed once, or rolled back."""
+        """Run one use case as one unit of work, off the event loop: committed once, or rolled back.
+
+        Bounded by ``request_timeout``: past it the request answers 503 and the work, should it
+        still finish, rolls back instead of committing (a stalled database leaves no trace)."""
+        late = threading.Event()
 
         def unit_of_work() -> T:
-            with self.db.transaction(write=write) as session:
+            with self.db.transaction(write=write, abandoned=late.is_set) as session:
                 return work(session, self.now())
 
-        return await run_in_threadpool(unit_of_work)
+        try:
+            return await asyncio.wait_for(
+                anyio.to_thread.run_sync(unit_of_work, abandon_on_cancel=True), self.settings.request_timeout
+            )
+        except TimeoutError:
+            late.set()
+            raise Unavailable.now() from None
 
 
 def context(request: Request) -> AppContext:
@@ -67,7 +79,7 @@ def context(request: Request) -> AppContext:
 _DENIED = "Access to requested resource is denied."
 
 
-def _authenticate(request: Request, ctx: AppContext) -> Principal:
+async def _authenticate(request: Request, ctx: AppContext) -> Principal:
     token = request.headers.get("x-amz-access-token")
     if not token:
         raise Unauthenticated(ErrorItem("Unauthorized", _DENIED, "Access token is missing in the request header."))
@@ -77,8 +89,7 @@ def _authenticate(request: Request, ctx: AppContext) -> Principal:
     if cached is not None and timedelta(0) <= now - cached[1] < TOKEN_CACHE_TTL and now < cached[2]:
         principal = cached[0]
     else:
-        with ctx.db.transaction(write=False) as session:
-            found = principal_for(session, access_token=token, now=now)
+        found = await ctx.run(lambda s, _now: principal_for(s, access_token=token, now=now), write=False)
         principal = found[0] if found else None
         if found is not None:
             if len(ctx.tokens) >= TOKEN_CACHE_SIZE:
@@ -95,17 +106,17 @@ def _authenticate(request: Request, ctx: AppContext) -> Principal:
     return principal
 
 
-def caller(operation: str) -> Callable[..., Principal]:
+def caller(operation: str) -> Callable[..., Awaitable[Principal]]:
     """Dependency for one SP-API operation: authenticate, check the role, apply the usage plan."""
     rate, burst = RATE_LIMITS[operation]
 
-    def dependency(request: Request, ctx: AppContext = Depends(context)) -> Principal:
-        principal = _authenticate(request, ctx)
+    async def dependency(request: Request, ctx: AppContext = Depends(context)) -> Principal:
+        principal = await _authenticate(request, ctx)
         scale = ctx.settings.rate_limit_scale
         request.state.rate_limit = f"{rate * scale:.1f}"
         if ctx.limiter is not None:
             key = f"{principal.seller_id}:{principal.client_id}:{operation}"
-            if not ctx.limiter.acquire(key, rate * scale, max(1, round(burst * scale))):
+            if not await ctx.limiter.acquire(key, rate * scale, max(1, round(burst * scale))):
                 raise QuotaExceeded(
                     ErrorItem("QuotaExceeded", "You exceeded your quota for the requested resource.", "")
                 )

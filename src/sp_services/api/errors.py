@@ -22,6 +22,7 @@ from sp_services.domain.errors import (
     QuotaExceeded,
     ServiceError,
     Unauthenticated,
+    Unavailable,
     Unprocessable,
     UploadForbidden,
     UploadTooLarge,
@@ -37,6 +38,7 @@ STATUS: dict[type[ServiceError], int] = {
     Conflict: 409,
     Unprocessable: 422,
     QuotaExceeded: 429,
+    Unavailable: 503,
     UploadForbidden: 403,
     UploadTooLarge: 400,
 }

@@ -1,17 +1,25 @@
-"""Token buckets per (seller, application, operation): in-process for one worker, Redis for many."""
+"""Token buckets per (seller, application, operation): in-process for one worker, Redis for many.
+
+Taking a token is awaited on the event loop: in-process it is a few arithmetic steps (no lock is
+needed, the loop runs one at a time), through Redis a round trip on an asyncio connection."""
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Protocol
 
-import redis
+import redis.asyncio
+
+# A Redis that stalls must not hold requests: each round trip is bounded (then 503).
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class Limiter(Protocol):
-    def acquire(self, key: str, rate: float, burst: int) -> bool:
+    async def acquire(self, key: str, rate: float, burst: int) -> bool:
         """Take one token from the bucket ``key``; False when it is empty."""
+
+    async def aclose(self) -> None:
+        """Release connections (at shutdown)."""
 
 
 class MemoryLimiter:
@@ -19,18 +27,19 @@ class MemoryLimiter:
 
     def __init__(self) -> None:
         self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
-    def acquire(self, key: str, rate: float, burst: int) -> bool:
+    async def acquire(self, key: str, rate: float, burst: int) -> bool:
         now = time.monotonic()
-        with self._lock:
-            tokens, stamp = self._buckets.get(key, (float(burst), now))
-            tokens = min(float(burst), tokens + (now - stamp) * rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return False
-            self._buckets[key] = (tokens - 1.0, now)
-            return True
+        tokens, stamp = self._buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - stamp) * rate)
+        if tokens < 1.0:
+            self._buckets[key] = (tokens, now)
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
+
+    async def aclose(self) -> None:
+        return None
 
 
 # Atomic refill-and-take in Redis, timed by the Redis server's clock so all workers agree.
@@ -54,9 +63,18 @@ class RedisLimiter:
     """Buckets shared by every worker and host that uses the same Redis."""
 
     def __init__(self, url: str, prefix: str = "sp-services:rl:") -> None:
-        self._redis = redis.Redis.from_url(url)
+        self._redis = redis.asyncio.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self._script = self._redis.register_script(_LUA)
         self._prefix = prefix
 
-    def acquire(self, key: str, rate: float, burst: int) -> bool:
-        return bool(self._script(keys=[self._prefix + key], args=[rate, burst]))
+    async def acquire(self, key: str, rate: float, burst: int) -> bool:
+        return bool(await self._script(keys=[self._prefix + key], args=[rate, burst]))
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+    async def ping(self) -> bool:
+        """True when Redis answers (readiness)."""
+        return bool(await self._redis.ping())

@@ -52,16 +52,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from sp_services.demo import demo_or_empty, load_demo
     from sp_services.persistence.db import Database
     from sp_services.persistence.migrate import upgrade
+    from sp_services.services.documents import DocumentStore
 
     settings = _settings(args.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
-    db = Database(settings.resolved_database_url)
+    db = Database.configured(settings)
     try:
         if args.if_empty and not demo_or_empty(db):
             print("The database holds data other than the demo; demo data not loaded.")
             return 0
-        info = load_demo(db, operator_key=settings.resolved_operator_key)
+        info = load_demo(
+            db, operator_key=settings.resolved_operator_key, document_store=DocumentStore.configured(settings)
+        )
     finally:
         db.dispose()
     if args.json:
@@ -96,7 +99,7 @@ def cmd_documents_purge(args: argparse.Namespace) -> int:
     from sp_services.services.documents import purge_unreferenced
 
     settings = _settings(args.database_url)
-    db = Database(settings.resolved_database_url)
+    db = Database.configured(settings)
     try:
         with db.transaction() as session:
             purged = purge_unreferenced(session, now=datetime.now(UTC), blobs=blob_store(settings))

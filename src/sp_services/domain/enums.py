@@ -53,6 +53,24 @@ class ItemStatus(StrEnum):
     DELIVERED = "DELIVERED"
 
 
+class JobEventKind(StrEnum):
+    """What happened to a job (one row of its timeline)."""
+
+    CREATED = "CREATED"
+    BOOKED = "BOOKED"
+    RESCHEDULED = "RESCHEDULED"
+    ASSIGNED = "ASSIGNED"
+    FULFILLMENT_RECORDED = "FULFILLMENT_RECORDED"
+    DOCUMENT_ATTACHED = "DOCUMENT_ATTACHED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+    HOLD = "HOLD"
+    PAYMENT_DECLINED = "PAYMENT_DECLINED"
+    NOT_FULFILLABLE = "NOT_FULFILLABLE"
+    RELEASED = "RELEASED"
+    UPDATED = "UPDATED"  # a status change of a job older than the event log (migration 0005)
+
+
 class SortField(StrEnum):
     JOB_DATE = "JOB_DATE"
     JOB_STATUS = "JOB_STATUS"

@@ -73,6 +73,14 @@ class QuotaExceeded(ServiceError):
     """Rate limit hit (wire 429)."""
 
 
+class Unavailable(ServiceError):
+    """A backing service (the database, Redis) did not answer in time: retryable (wire 503)."""
+
+    @classmethod
+    def now(cls) -> Unavailable:
+        return cls(ErrorItem("ServiceUnavailable", "Temporary overloading or maintenance of the server.", ""))
+
+
 class UploadRefused(ServiceError):
     """The document upload endpoint refuses a PUT the way S3 refuses a presigned upload (the API
     layer answers S3's XML ``<Error>`` rather than the SP-API body)."""

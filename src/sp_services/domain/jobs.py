@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .enums import AppointmentStatus, JobStatus, ServiceType
+from .enums import AppointmentStatus, JobEventKind, JobStatus, OrderStatus, ServiceType
 from .errors import Unprocessable, unprocessable
 
 # The job state machine (docs/design.md §3), one row per (action, from-state) -> to-state.
 # Actions: seller operations and the marketplace-side (operator) moves.
 MARKETPLACE_STATES = (JobStatus.HOLD, JobStatus.PAYMENT_DECLINED, JobStatus.NOT_FULFILLABLE)
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.CANCELLED})
-_NON_TERMINAL = tuple(s for s in JobStatus if s not in TERMINAL)
+# NOT_FULFILLABLE is the marketplace's last word on a job: nothing moves it on (it is not
+# cancelled, released or held again), so for its order it is as final as a terminal state: an
+# order whose jobs are all in these states is over (see order_outcome).
+ORDER_FINAL = TERMINAL | {JobStatus.NOT_FULFILLABLE}
+_OPEN = tuple(s for s in JobStatus if s not in ORDER_FINAL)
 
 TRANSITIONS: dict[tuple[str, JobStatus], JobStatus] = {
     ("add_appointment", JobStatus.PENDING_SCHEDULE): JobStatus.NOT_SERVICED,
@@ -24,7 +29,7 @@ TRANSITIONS: dict[tuple[str, JobStatus], JobStatus] = {
     ("cancel", JobStatus.PENDING_SCHEDULE): JobStatus.CANCELLED,
     ("cancel", JobStatus.NOT_SERVICED): JobStatus.CANCELLED,
     ("cancel", JobStatus.HOLD): JobStatus.CANCELLED,
-    **{(f"mark_{target.value.lower()}", source): target for target in MARKETPLACE_STATES for source in _NON_TERMINAL},
+    **{(f"mark_{target.value.lower()}", source): target for target in MARKETPLACE_STATES for source in _OPEN},
     # The marketplace releases a hold back to where the job can be scheduled again.
     ("release", JobStatus.HOLD): JobStatus.PENDING_SCHEDULE,
     ("release", JobStatus.PAYMENT_DECLINED): JobStatus.PENDING_SCHEDULE,
@@ -47,6 +52,36 @@ def transition(action: str, *, job_id: str, status: JobStatus) -> JobStatus:
     if target is None:
         raise not_allowed(job_id, status)
     return target
+
+
+def order_outcome(statuses: Sequence[JobStatus]) -> OrderStatus | None:
+    """The order's final status once none of its jobs can move on (COMPLETED if any job completed,
+    else CANCELLED), or None while one still can."""
+    if not statuses or any(s not in ORDER_FINAL for s in statuses):
+        return None
+    return OrderStatus.COMPLETED if JobStatus.COMPLETED in statuses else OrderStatus.CANCELLED
+
+
+@dataclass(frozen=True)
+class JobEvent:
+    """One change of a job: what happened, when, and the job's status after it."""
+
+    kind: JobEventKind
+    at: datetime
+    status: JobStatus
+    appointment_id: str | None = None
+    reason_code: str | None = None
+    technician_ids: tuple[str, ...] = ()
+    document_ids: tuple[str, ...] = ()
+
+
+# The marketplace-side actions of the transitions table and the event each one records.
+MARKETPLACE_EVENTS = {
+    "mark_hold": JobEventKind.HOLD,
+    "mark_payment_declined": JobEventKind.PAYMENT_DECLINED,
+    "mark_not_fulfillable": JobEventKind.NOT_FULFILLABLE,
+    "release": JobEventKind.RELEASED,
+}
 
 
 @dataclass(frozen=True)

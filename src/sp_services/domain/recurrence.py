@@ -89,6 +89,32 @@ class Availability:
     recurrence: Recurrence | None = None
 
 
+def floor_minute(dt: datetime) -> datetime:
+    """``dt`` without its seconds."""
+    return dt.replace(second=0, microsecond=0)
+
+
+def ceil_minute(dt: datetime) -> datetime:
+    """The first whole minute at or after ``dt``."""
+    floored = floor_minute(dt)
+    return floored if floored == dt else floored + _MINUTE
+
+
+def whole_minutes(record: Availability, *, inward: bool) -> Availability:
+    """The record on whole minutes, the unit capacity is counted in.
+
+    ``inward`` (schedules): the start is rounded up and the end down, so capacity is published
+    only for minutes wholly inside what was sent. Otherwise (reservations): the start is rounded
+    down and the end up, so every minute the reservation touches is reserved. Either way AVAILABLE
+    never exceeds what the records say. The recurrence's end instant is kept as sent.
+    """
+    if inward:
+        start, end = ceil_minute(record.start), floor_minute(record.end)
+    else:
+        start, end = floor_minute(record.start), ceil_minute(record.end)
+    return Availability(start, end, record.capacity, record.recurrence)
+
+
 def _overlaps(s: int, e: int, window: tuple[int, int]) -> bool:
     return s < e and s < window[1] and e > window[0]
 

@@ -81,6 +81,12 @@ def format_utc(instant: datetime) -> str:
     return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond // 1000:03d}Z"
 
 
+def format_utc_micros(instant: datetime) -> str:
+    """Format as ``YYYY-MM-DDTHH:MM:SS.ffffffZ``: an instant kept exactly (in page tokens)."""
+    utc = instant.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S}.{utc.microsecond:06d}Z"
+
+
 def format_utc_seconds(instant: datetime) -> str:
     """Format as ``YYYY-MM-DDTHH:MM:SSZ``: capacity reports and slots use second precision."""
     utc = instant.astimezone(UTC)

@@ -3,26 +3,45 @@
 SQLite: WAL, a busy timeout, and ``BEGIN IMMEDIATE`` for write transactions so that two writers
 serialise at the start of the transaction instead of failing at commit. PostgreSQL: row locks
 (``SELECT … FOR UPDATE``) taken by the repositories.
+
+Every wait on the database is bounded (``Timeouts``): connecting, a statement, a lock, a free
+connection of the pool. A database that stalls or a lock held elsewhere then ends a request with
+an ``OperationalError`` (503 at the API) instead of holding it for as long as the stall lasts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
+
+from sp_services.settings import Settings
 
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+@dataclass(frozen=True)
+class Timeouts:
+    """Bounds on waiting for the database, in seconds (settings ``DB_*_TIMEOUT``)."""
+
+    connect: float = 3.0
+    statement: float = 5.0
+    lock: float = 2.0  # PostgreSQL lock_timeout; SQLite's busy timeout
+    pool: float = 2.0  # waiting for a free pooled connection
+
+
+def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
     """Create an engine configured for request-per-transaction work on either database."""
+    limits = timeouts or Timeouts()
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        busy_ms = int(limits.lock * 1000)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": limits.lock}, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -32,7 +51,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -42,26 +61,55 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     url = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+    options = f"-c statement_timeout={int(limits.statement * 1000)} -c lock_timeout={int(limits.lock * 1000)}"
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        pool_timeout=limits.pool,
+        connect_args={"connect_timeout": max(1, round(limits.connect)), "options": options},
+        **kwargs,
+    )
+
+
+class Abandoned(Exception):
+    """A unit of work whose request was answered before it finished: rolled back, never committed."""
 
 
 class Database:
     """An engine plus the two kinds of transaction a request can open."""
 
-    def __init__(self, url: str) -> None:
+    @classmethod
+    def configured(cls, settings: Settings) -> Database:
+        """The database the settings name, with their timeouts."""
+        timeouts = Timeouts(
+            connect=settings.db_connect_timeout,
+            statement=settings.db_statement_timeout,
+            lock=settings.db_lock_timeout,
+            pool=settings.db_pool_timeout,
+        )
+        return cls(settings.resolved_database_url, timeouts=timeouts)
+
+    def __init__(self, url: str, *, timeouts: Timeouts | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, timeouts=timeouts)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False, autoflush=True
         )
 
     @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[Session]:
-        """One unit of work: commits once on success, rolls back on any exception."""
+    def transaction(self, *, write: bool = True, abandoned: Callable[[], bool] | None = None) -> Iterator[Session]:
+        """One unit of work: commits once on success, rolls back on any exception.
+
+        ``abandoned`` is asked just before the commit: a request that has already been answered
+        (it ran past its deadline) rolls back instead, so its caller's 503 leaves no trace."""
         session = (self._write if write else self._read)()
         try:
             yield session
+            if abandoned is not None and abandoned():
+                raise Abandoned("the request ran past its deadline and was answered already")
             session.commit()
         except BaseException:
             session.rollback()

@@ -207,6 +207,24 @@ class AppointmentRow(Base):
     )
 
 
+class JobEvent(Base):
+    """One change of a job, with the job's status after it (append-only)."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (
+        Index("ix_job_events_job", "service_job_id", "at", "id"),
+        Index("ix_job_events_kind_at", "kind", "at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    service_job_id: Mapped[str] = mapped_column(ForeignKey("service_jobs.service_job_id"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(20))
+    appointment_id: Mapped[str | None] = mapped_column(String(100))
+    reason_code: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
 class AppointmentTechnician(Base):
     __tablename__ = "appointment_technicians"
     appointment_id: Mapped[str] = mapped_column(ForeignKey("appointments.appointment_id"), primary_key=True)

@@ -17,9 +17,9 @@ from sp_services.domain import appointments as rules
 from sp_services.domain import ids
 from sp_services.domain.capacity import combine, minimum, to_minute
 from sp_services.domain.catalog import Store, Technician
-from sp_services.domain.enums import AppointmentStatus, JobStatus
+from sp_services.domain.enums import AppointmentStatus, JobEventKind, JobStatus
 from sp_services.domain.errors import ErrorItem, Unprocessable, unprocessable
-from sp_services.domain.jobs import TERMINAL, Appointment, Fulfillment, not_allowed, transition
+from sp_services.domain.jobs import TERMINAL, Appointment, Fulfillment, Job, JobEvent, not_allowed, transition
 from sp_services.domain.resources import technician_resource
 from sp_services.domain.times import parse_utc_strict
 from sp_services.persistence.repositories.catalog import CatalogRepository
@@ -111,6 +111,15 @@ def assign_resources(
         )
     if appointment.status is not AppointmentStatus.ACTIVE:
         raise unprocessable(f"Appointment metadata update is not allowed for appointmentId {appointment_id}")
+    return assign_technicians(session, job=job, appointment=appointment, resource_ids=resource_ids, now=now)
+
+
+def assign_technicians(
+    session: Session, *, job: Job, appointment: Appointment, resource_ids: Sequence[str], now: datetime
+) -> list[ErrorItem]:
+    """Make ``resource_ids`` the ACTIVE appointment's crew (the job locked, its state checked), or
+    refuse with the RESOURCES_* failures; a technician busy elsewhere is a warning. The step
+    shared by assignAppointmentResources and a booking at checkout."""
     wanted = list(dict.fromkeys(resource_ids))
     known = CatalogRepository(session).technicians([r for r in wanted if ids.TECHNICIAN_ID.match(r)])
     for rid in wanted:
@@ -119,9 +128,9 @@ def assign_resources(
     technicians = [known[r] for r in wanted]
     store = CatalogRepository(session).get_store(job.store_id)
     assert store is not None
-    own = [t for t in technicians if t.seller_id == seller_id]
+    own = [t for t in technicians if t.seller_id == job.seller_id]
     needs = rules.JobNeeds(
-        seller_id=seller_id,
+        seller_id=job.seller_id,
         store_id=job.store_id,
         required_skills=job.required_skills,
         location_type=(job.service_location or {}).get("serviceLocationType"),
@@ -132,11 +141,13 @@ def assign_resources(
     if failures:
         raise Unprocessable(failures)
     repo = JobRepository(session)
+    appointment_id = appointment.appointment_id
     busy = repo.busy_technicians(
         wanted, appointment.start_time, appointment.end_time, except_appointment=appointment_id
     )
     repo.set_technicians(appointment_id, wanted, now=now)
-    repo.touch_job(job_id, now=now)
+    event = JobEvent(JobEventKind.ASSIGNED, now, job.status, appointment_id, technician_ids=tuple(wanted))
+    repo.record(job.service_job_id, event)
     return [rules.OVERBOOKED] if busy else []
 
 
@@ -211,8 +222,14 @@ def set_fulfillment(
             verified = checked
     if errors:
         raise Unprocessable(errors)
-    JobRepository(session).set_fulfillment(appointment_id, recorded, now=now)
+    repo = JobRepository(session)
+    repo.set_fulfillment(appointment_id, recorded, now=now)
+    kind = JobEventKind.FULFILLMENT_RECORDED
+    repo.record(job_id, JobEvent(kind, now, job.status, appointment_id, technician_ids=recorded.resources))
     if verified:
         crew = recorded.resources or tuple(t.technician_id for t in appointment.technicians)
         attach(session, appointment=appointment, verified=verified, technician_ids=crew, now=now)
-    JobRepository(session).touch_job(job_id, now=now)
+        documents = tuple(v.document.upload_destination_id for v in verified)
+        repo.record(
+            job_id, JobEvent(JobEventKind.DOCUMENT_ATTACHED, now, job.status, appointment_id, document_ids=documents)
+        )

@@ -19,8 +19,8 @@ from sp_services.domain import appointments as rules
 from sp_services.domain import ids, reason_codes
 from sp_services.domain.capacity import to_minute
 from sp_services.domain.catalog import Store
-from sp_services.domain.enums import AppointmentStatus, JobStatus
-from sp_services.domain.jobs import Appointment, Job
+from sp_services.domain.enums import AppointmentStatus, JobEventKind, JobStatus
+from sp_services.domain.jobs import Appointment, Job, JobEvent
 from sp_services.domain.marketplaces import marketplace
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
@@ -67,7 +67,8 @@ def book(session: Session, *, job: Job, booking: Booking, status: JobStatus, now
         rescheduled_appointment_id=booking.replaces.appointment_id if booking.replaces else None,
     )
     repo.add_appointment(appointment, seller_id=job.seller_id, now=now, reschedule_reason_code=booking.reason_code)
-    repo.set_job_status(job_id, status, now=now)
+    kind = JobEventKind.BOOKED if booking.replaces is None else JobEventKind.RESCHEDULED
+    repo.set_job_status(job_id, JobEvent(kind, now, status, appointment.appointment_id, booking.reason_code))
     return appointment
 
 

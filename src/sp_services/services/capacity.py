@@ -24,8 +24,8 @@ from sp_services.domain.capacity import (
 )
 from sp_services.domain.errors import ErrorItem, InvalidInput, NotAuthorized, NotFound
 from sp_services.domain.marketplaces import marketplace
-from sp_services.domain.recurrence import Availability, occurrences
-from sp_services.domain.resources import Reservation, ReservationType, Resource
+from sp_services.domain.recurrence import Availability, Recurrence, occurrences, whole_minutes
+from sp_services.domain.resources import Reservation, ReservationType, Resource, ResourceKind
 from sp_services.persistence.repositories.capacity import MAX_SPAN, CapacityRepository
 
 
@@ -55,14 +55,26 @@ def load_resource(
     return resource
 
 
-def capacity_views(session: Session, resources: Sequence[Resource], window: tuple[int, int]) -> dict[str, CapacityView]:
-    """Capacity of many resources over one window, with three queries in all (not one per resource)."""
+def capacity_views(
+    session: Session,
+    resources: Sequence[Resource],
+    window: tuple[int, int],
+    *,
+    except_appointment: str | None = None,
+) -> dict[str, CapacityView]:
+    """Capacity of many resources over one window, with four queries at most (not per resource).
+
+    Only resources with a schedule are capacity-managed: a technician without one is not
+    encumbered by its appointments (stores without one still are, against their working hours).
+    ``except_appointment`` is counted as free (a job looking for where it could move to)."""
     repo = CapacityRepository(session)
     ids = [r.resource_id for r in resources]
     dt_window = (from_minute(window[0]), from_minute(window[1]))
     schedules = repo.schedules(ids)
     reservations = repo.reserved(ids, dt_window)
-    encumbrances = repo.encumbrances(ids, dt_window)
+    stores = [r.resource_id for r in resources if r.kind is ResourceKind.STORE]
+    managed = [r.resource_id for r in resources if r.kind is ResourceKind.TECHNICIAN and schedules.get(r.resource_id)]
+    encumbrances = repo.encumbrances(stores, managed, dt_window, except_appointment=except_appointment)
     views: dict[str, CapacityView] = {}
     for resource in resources:
         tz = ZoneInfo(resource.timezone)
@@ -131,6 +143,15 @@ def validate_records(
         raise InvalidInput.params(bad, "; ".join(notes))
 
 
+@dataclass(frozen=True)
+class ScheduleUpdate:
+    """What updateSchedule reports: records that override earlier ones (by index), and the ACTIVE
+    appointments the new schedule leaves over capacity (kept, never dropped)."""
+
+    overridden: list[int]
+    over_capacity: list[str]
+
+
 def update_schedule(
     session: Session,
     *,
@@ -139,16 +160,29 @@ def update_schedule(
     marketplace_id: str,
     records: Sequence[Availability],
     now: datetime,
-) -> list[int]:
-    """Replace the resource's schedule; return the indices of records that override earlier ones."""
+) -> ScheduleUpdate:
+    """Replace the resource's schedule (records taken on whole minutes, inward)."""
     resource = load_resource(
         session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
     )
     if not records:
         raise InvalidInput.params(["schedule"], "A schedule needs at least one availability record.")
+    records = [whole_minutes(r, inward=True) for r in records]
     validate_records(records, min_slot=min_slot_minutes(marketplace_id), field="schedules")
     CapacityRepository(session).replace_schedule(resource.resource_id, seller_id, records, now=now)
-    return overlapping_records(records, tz=ZoneInfo(resource.timezone), window=_span(records))
+    overridden = overlapping_records(records, tz=ZoneInfo(resource.timezone), window=_span(records))
+    return ScheduleUpdate(overridden, over_capacity(session, resource, now=now))
+
+
+def over_capacity(session: Session, resource: Resource, *, now: datetime) -> list[str]:
+    """ACTIVE appointments on ``resource`` not yet over whose span AVAILABLE goes below zero."""
+    start = to_minute(now)
+    booked = CapacityRepository(session).active_appointments(resource, since=now)
+    if not booked:
+        return []
+    end = min(max(e for _, _, e in booked), start + int(MAX_HORIZON.total_seconds() // 60))
+    view = capacity_views(session, [resource], (start, end))[resource.resource_id]
+    return [a for a, s, e in booked if s < end and minimum(view.available, max(s, start), min(e, end)) < 0]
 
 
 # ---- reservations ------------------------------------------------------------------------------
@@ -184,11 +218,18 @@ def create_reservation(
     resource = load_resource(
         session, seller_id=seller_id, resource_id=resource_id, marketplace_id=marketplace_id, for_update=True
     )
-    validate_records([availability], min_slot=1, field="reservation", horizon=MAX_HORIZON)
+    availability = whole_minutes(availability, inward=False)
+    _validate_reservation(availability, marketplace_id)
     _check_fits(session, resource, availability)
     reservation = Reservation(str(uuid.uuid4()), resource.resource_id, seller_id, type, availability)
     CapacityRepository(session).add_reservation(reservation, now=now)
     return reservation
+
+
+def _validate_reservation(availability: Availability, marketplace_id: str) -> None:
+    """A reservation is an availability record: the marketplace's minimum length applies to it too."""
+    min_slot = min_slot_minutes(marketplace_id)
+    validate_records([availability], min_slot=min_slot, field="reservation", horizon=MAX_HORIZON)
 
 
 def _load_reservation(session: Session, *, seller_id: str, reservation_id: str, missing: str) -> Reservation:
@@ -200,6 +241,14 @@ def _load_reservation(session: Session, *, seller_id: str, reservation_id: str, 
     return reservation
 
 
+@dataclass(frozen=True)
+class Moved:
+    """updateReservation's result: the moved reservation (a new id) and what was sent but not taken."""
+
+    reservation: Reservation
+    warnings: list[ErrorItem]
+
+
 def update_reservation(
     session: Session,
     *,
@@ -207,10 +256,16 @@ def update_reservation(
     reservation_id: str,
     resource_id: str,
     marketplace_id: str,
-    availability: Availability,
+    start: datetime,
+    end: datetime,
+    capacity: int | None,
+    recurrence: Recurrence | None,
     now: datetime,
-) -> Reservation:
-    """Move a reservation in time. The old reservation is gone afterwards; the moved one has a new id."""
+) -> Moved:
+    """Move a reservation in time: only its start and end change (the use-case guide: "No other
+    fields can be changed except the start-times and end-times"). Its type, capacity and
+    recurrence are kept; a capacity or recurrence sent that differs is not taken and the answer
+    says so in ``warnings``. The old reservation is gone afterwards; the moved one has a new id."""
     old = _load_reservation(
         session,
         seller_id=seller_id,
@@ -223,13 +278,27 @@ def update_reservation(
     )
     if old.resource_id != resource_id:
         raise InvalidInput.params(["resourceId"], "The reservation belongs to another resource.")
-    validate_records([availability], min_slot=1, field="reservation", horizon=MAX_HORIZON)
+    kept = old.availability
+    availability = whole_minutes(Availability(start, end, kept.capacity, kept.recurrence), inward=False)
+    _validate_reservation(availability, marketplace_id)
     repo = CapacityRepository(session)
     repo.delete_reservation(old.reservation_id)  # its own capacity must not block its move
     _check_fits(session, resource, availability)
     moved = Reservation(str(uuid.uuid4()), resource.resource_id, seller_id, old.type, availability)
     repo.add_reservation(moved, now=now)
-    return moved
+    return Moved(moved, _not_taken(kept, capacity, recurrence))
+
+
+def _not_taken(kept: Availability, capacity: int | None, recurrence: Recurrence | None) -> list[ErrorItem]:
+    ignored = []
+    if capacity is not None and capacity != kept.capacity:
+        ignored.append(f"capacity (kept {kept.capacity})")
+    if recurrence is not None and recurrence != kept.recurrence:
+        ignored.append("recurrence (kept " + ("the reservation's" if kept.recurrence else "none") + ")")
+    if not ignored:
+        return []
+    message = "updateReservation changes only startTime and endTime; not taken: " + ", ".join(ignored) + "."
+    return [ErrorItem("FieldsNotUpdated", message, "Cancel the reservation and create a new one to change them.")]
 
 
 def cancel_reservation(session: Session, *, seller_id: str, reservation_id: str, marketplace_id: str) -> None:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from sp_services.blobs import BlobStore
+from sp_services.blobs import BlobStore, blob_store
 from sp_services.domain import documents as docs
 from sp_services.domain.errors import ErrorItem, NotFound, UploadRefused
 from sp_services.domain.jobs import Appointment
@@ -23,6 +23,7 @@ from sp_services.domain.times import format_utc
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.documents import DocumentRepository, StoredDocument
 from sp_services.persistence.repositories.jobs import JobRepository
+from sp_services.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class DocumentStore:
     secret: bytes
     blobs: BlobStore
     scanner: docs.Scanner | None = None
+
+    @classmethod
+    def configured(cls, settings: Settings) -> DocumentStore:
+        """The store the settings describe: their secret, blob store and content scanner."""
+        return cls(settings.resolved_secret_key, blob_store(settings), load_scanner(settings.content_scanner))
 
 
 def load_scanner(path: str | None) -> docs.Scanner | None:
@@ -121,7 +127,8 @@ def receive_upload(
     """Store the encrypted bytes PUT to a signed URL (already checked); returns the S3-style ETag."""
     repo = DocumentRepository(session)
     stored = repo.get(destination_id, for_update=True)
-    if stored is None:
+    if stored is None or stored.appointment_id is not None:
+        # Once verified and attached, a document is proof: its bytes cannot be replaced.
         raise UploadRefused.access_denied()
     mime = (content_type or "").split(";")[0].strip().lower()
     if mime not in docs.upload_content_types(stored.declared.content_type):

@@ -9,13 +9,23 @@ from enum import Enum
 from sqlalchemy.orm import Session
 
 from sp_services.domain import reason_codes
-from sp_services.domain.enums import AppointmentStatus, JobStatus, OrderStatus
+from sp_services.domain.enums import AppointmentStatus, JobEventKind, JobStatus, SortField
 from sp_services.domain.errors import UNAUTHORIZED, InvalidInput, NotAuthorized, Unprocessable, unprocessable
 from sp_services.domain.job_query import JobQuery
-from sp_services.domain.jobs import TERMINAL, Job, can_transition, not_allowed, transition
+from sp_services.domain.jobs import (
+    MARKETPLACE_EVENTS,
+    Job,
+    JobEvent,
+    can_transition,
+    not_allowed,
+    order_outcome,
+    transition,
+)
 from sp_services.domain.marketplaces import marketplace
 from sp_services.domain.paging import Cursor, decode_cursor, encode_cursor
+from sp_services.domain.times import format_utc_micros, parse_iso
 from sp_services.persistence.repositories.catalog import CatalogRepository
+from sp_services.persistence.repositories.job_listing import JobListing
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services.documents import has_proof
 
@@ -63,29 +73,48 @@ class JobPage:
     previous_token: str | None
 
 
-def list_jobs(session: Session, *, seller_id: str, query: JobQuery, page_token: str | None, secret: bytes) -> JobPage:
-    """getServiceJobs: filter, count, and one keyset page with opaque tokens both ways."""
+def list_jobs(
+    session: Session, *, seller_id: str, query: JobQuery, page_token: str | None, secret: bytes, now: datetime
+) -> JobPage:
+    """getServiceJobs: filter, count, and one keyset page with opaque tokens both ways.
+
+    A JOB_STATUS walk is bound to the instant of its first page (docs/design.md §3): the token
+    carries it, so a job whose status changes mid-walk is still listed once, where it was."""
     query.validate()
     cursor = decode_cursor(page_token, secret=secret) if page_token else None
     if cursor and (cursor.sort != query.sort_field.value or cursor.order != query.sort_order.value):
         raise InvalidInput.params(["pageToken"], "pageToken was issued for a different sortField or sortOrder.")
-    repo = JobRepository(session)
-    jobs, next_key, prev_key = repo.list_jobs(seller_id, query, cursor)
-    total = repo.count_jobs(seller_id, query)
+    by_status = query.sort_field is SortField.JOB_STATUS
+    key, as_of = (cursor.key, now) if cursor else (None, now)
+    if cursor and by_status:
+        key, as_of = _split_as_of(cursor.key)
+    listing = JobListing(session)
+    jobs, next_key, prev_key = listing.page(
+        seller_id, query, key, backwards=cursor is not None and cursor.direction == "prev", as_of=as_of
+    )
+    total = listing.count(seller_id, query, as_of=as_of if by_status else None)
 
     def token(key: tuple[object, ...] | None, direction: str) -> str | None:
         if key is None:
             return None
-        return encode_cursor(Cursor(query.sort_field.value, query.sort_order.value, direction, key), secret=secret)
+        full = (*key, format_utc_micros(as_of)) if by_status else key
+        return encode_cursor(Cursor(query.sort_field.value, query.sort_order.value, direction, full), secret=secret)
 
     return JobPage(total, jobs, token(next_key, "next"), token(prev_key, "prev"))
 
 
+def _split_as_of(key: tuple[object, ...]) -> tuple[tuple[object, ...], datetime]:
+    """A JOB_STATUS cursor key is the sort key followed by the walk's instant."""
+    parsed = parse_iso(key[-1]) if key and isinstance(key[-1], str) else None
+    if parsed is None:
+        raise InvalidInput.params(["pageToken"], "pageToken is not a token returned by this server.")
+    return key[:-1], parsed[0]
+
+
 def _roll_up_order(repo: JobRepository, order_id: str, *, now: datetime) -> None:
-    """When no job of the order is left active, the order completes (or cancels if none completed)."""
-    statuses = repo.job_statuses_of_order(order_id)
-    if statuses and all(s in TERMINAL for s in statuses):
-        final = OrderStatus.COMPLETED if JobStatus.COMPLETED in statuses else OrderStatus.CANCELLED
+    """When no job of the order can move on, the order completes (or cancels if none completed)."""
+    final = order_outcome(repo.job_statuses_of_order(order_id))
+    if final is not None:
         repo.set_order_status(order_id, final, now=now)
 
 
@@ -110,7 +139,7 @@ def complete_job(session: Session, *, seller_id: str, job_id: str, now: datetime
         )
     repo = JobRepository(session)
     repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.COMPLETED, now=now)
-    repo.set_job_status(job_id, target, now=now)
+    repo.set_job_status(job_id, JobEvent(JobEventKind.COMPLETED, now, target, appointment.appointment_id))
     _roll_up_order(repo, job.service_order_id, now=now)
 
 
@@ -128,9 +157,9 @@ def cancel_job(session: Session, *, seller_id: str, job_id: str, reason_code: st
     appointment = job.active_appointment()
     if appointment is not None:
         repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.CANCELLED, now=now)
-    repo.set_job_status(
-        job_id, transition("cancel", job_id=job_id, status=job.status), now=now, cancellation_reason_code=reason_code
-    )
+    target = transition("cancel", job_id=job_id, status=job.status)
+    cancelled = appointment.appointment_id if appointment else None
+    repo.set_job_status(job_id, JobEvent(JobEventKind.CANCELLED, now, target, cancelled, reason_code))
     _roll_up_order(repo, job.service_order_id, now=now)
 
 
@@ -146,5 +175,7 @@ def set_marketplace_status(session: Session, *, job_id: str, action: str, now: d
     appointment = job.active_appointment()
     if appointment is not None:
         repo.set_appointment_status(appointment.appointment_id, AppointmentStatus.CANCELLED, now=now)
-    repo.set_job_status(job_id, target, now=now)
+    cancelled = appointment.appointment_id if appointment else None
+    repo.set_job_status(job_id, JobEvent(MARKETPLACE_EVENTS[action], now, target, cancelled))
+    _roll_up_order(repo, job.service_order_id, now=now)
     return target

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from sp_services.domain import ids
 from sp_services.domain.catalog import Offering, Seller, Store, Technician
 from sp_services.domain.enums import (
-    AppointmentStatus,
     BackgroundCheck,
     JobStatus,
     OrderStatus,
@@ -21,13 +20,15 @@ from sp_services.domain.enums import (
     ServiceType,
 )
 from sp_services.domain.errors import Conflict, ErrorItem, InvalidInput, NotFound
-from sp_services.domain.jobs import Appointment, Job, TechnicianRef, transition
+from sp_services.domain.jobs import Job, transition
 from sp_services.domain.marketplaces import Marketplace, marketplace
 from sp_services.domain.times import valid_timezone
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.persistence.repositories.platform import PlatformRepository
+from sp_services.services.appointments import assign_technicians
 from sp_services.services.auth import token_hash
+from sp_services.services.booking import Booking, book
 
 
 def _conflict(what: str, key: str) -> Conflict:
@@ -261,8 +262,22 @@ class NewOrder:
     service_job_provider_id: str | None = None
 
 
-def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[str, list[Job]]:
-    """Create a service order and its jobs (what a buyer's purchase produces)."""
+@dataclass(frozen=True)
+class CreatedOrder:
+    """A new order, its jobs as created (booked ones with their appointment), and the warnings of
+    bookings made at checkout (a technician busy elsewhere)."""
+
+    service_order_id: str
+    jobs: list[Job]
+    warnings: list[tuple[str, ErrorItem]]  # (serviceJobId, warning)
+
+
+def create_order(session: Session, *, order: NewOrder, now: datetime) -> CreatedOrder:
+    """Create a service order and its jobs (what a buyer's purchase produces).
+
+    A job booked at checkout goes through the same booking step as addAppointment (lock, slot,
+    time rules, the same texts) and its technicians through the same checks as
+    assignAppointmentResources; if any booking fails the whole order is refused."""
     seller = _require_seller(session, order.seller_id)
     catalog, jobs_repo = CatalogRepository(session), JobRepository(session)
     if order.marketplace_id not in seller.marketplace_ids:
@@ -282,54 +297,58 @@ def create_order(session: Session, *, order: NewOrder, now: datetime) -> tuple[s
         service_order_id=order_id, seller_id=seller.seller_id, marketplace_id=order.marketplace_id, now=now
     )
     created: list[Job] = []
+    warnings: list[tuple[str, ErrorItem]] = []
     for spec in order.jobs:
         offering = catalog.get_offering(seller.seller_id, order.marketplace_id, spec.asin)
         if offering is None:
             raise InvalidInput.params(["asin"], f"No service offering for ASIN {spec.asin} in this marketplace.")
-        created_at = spec.created_at or now
-        job = Job(
-            service_job_id=ids.new_service_job_id(),
-            service_order_id=order_id,
-            seller_id=seller.seller_id,
-            marketplace_id=order.marketplace_id,
-            store_id=store.store_id,
-            status=JobStatus.PENDING_SCHEDULE,
-            service_type=offering.service_type,
-            asin=offering.asin,
-            title=offering.title,
-            quantity=spec.quantity,
-            required_skills=offering.required_skills,
-            created_at=created_at,
-            updated_at=created_at,
-            service_job_provider_id=order.service_job_provider_id or seller.seller_id,
-            buyer=order.buyer,
-            service_location=location,
-            preferred_appointment_times=spec.preferred_appointment_times,
-            associated_items=spec.associated_items,
-            payments=spec.payments,
-        )
-        if spec.appointment_start is not None:
-            job = replace(job, status=transition("add_appointment", job_id=job.service_job_id, status=job.status))
+        job = _new_job(order_id, order, spec, offering, location, now)
         jobs_repo.add_job(job, product_order_ids=spec.product_order_ids, tracking_ids=spec.tracking_ids)
         if spec.appointment_start is not None:
-            techs = []
-            for tech_id in spec.technician_ids:
-                tech = catalog.get_technician(tech_id)
-                if tech is None or tech.seller_id != seller.seller_id:
-                    raise InvalidInput.params(["technicianIds"], f"Technician {tech_id} is not this seller's.")
-                techs.append(TechnicianRef(tech.technician_id, tech.name))
-            appointment = Appointment(
-                appointment_id=ids.new_appointment_id(job.service_job_id),
-                service_job_id=job.service_job_id,
-                status=AppointmentStatus.ACTIVE,
-                start_time=spec.appointment_start,
-                duration_minutes=offering.duration_minutes,
-                technicians=tuple(techs),
-            )
-            jobs_repo.add_appointment(appointment, seller_id=seller.seller_id, now=created_at)
-            job = replace(job, appointments=(appointment,))
+            warnings += [(job.service_job_id, w) for w in _book_at_checkout(session, job, spec, now)]
         created.append(job)
-    return order_id, created
+    if any(spec.appointment_start is not None for spec in order.jobs):
+        created = [jobs_repo.get_job(j.service_job_id) or j for j in created]  # with their appointments
+    return CreatedOrder(order_id, created, warnings)
+
+
+def _new_job(
+    order_id: str, order: NewOrder, spec: NewJob, offering: Offering, location: dict[str, Any], now: datetime
+) -> Job:
+    created_at = spec.created_at or now
+    return Job(
+        service_job_id=ids.new_service_job_id(),
+        service_order_id=order_id,
+        seller_id=order.seller_id,
+        marketplace_id=order.marketplace_id,
+        store_id=order.store_id,
+        status=JobStatus.PENDING_SCHEDULE,
+        service_type=offering.service_type,
+        asin=offering.asin,
+        title=offering.title,
+        quantity=spec.quantity,
+        required_skills=offering.required_skills,
+        created_at=created_at,
+        updated_at=created_at,
+        service_job_provider_id=order.service_job_provider_id or order.seller_id,
+        buyer=order.buyer,
+        service_location=location,
+        preferred_appointment_times=spec.preferred_appointment_times,
+        associated_items=spec.associated_items,
+        payments=spec.payments,
+    )
+
+
+def _book_at_checkout(session: Session, job: Job, spec: NewJob, now: datetime) -> list[ErrorItem]:
+    """The buyer's slot, booked like addAppointment; the named technicians, assigned like
+    assignAppointmentResources. Returns the assignment's warnings."""
+    assert spec.appointment_start is not None
+    target = transition("add_appointment", job_id=job.service_job_id, status=job.status)
+    appointment = book(session, job=job, booking=Booking(spec.appointment_start), status=target, now=now)
+    if not spec.technician_ids:
+        return []
+    booked = replace(job, status=target, appointments=(appointment,))
+    return assign_technicians(session, job=booked, appointment=appointment, resource_ids=spec.technician_ids, now=now)
 
 
 @dataclass(frozen=True)

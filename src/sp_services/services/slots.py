@@ -88,15 +88,27 @@ def _working_hours(store: Store, window: tuple[int, int]) -> list[Run]:
 
 
 def slots_for(
-    session: Session, *, store: Store, duration: int, start: datetime, end: datetime, now: datetime
+    session: Session,
+    *,
+    store: Store,
+    duration: int,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    except_appointment: str | None = None,
 ) -> SlotReport:
-    """Slots of ``duration`` minutes on the store's grid within [start, end), never before now + notice."""
+    """Slots of ``duration`` minutes on the store's grid starting within [start, end), and never
+    before now + the store's notice nor at or after now + its booking horizon (what a buyer can
+    book; booking checks against this same list). ``except_appointment`` counts as free."""
     earliest = to_minute(now) + store.minimum_notice_minutes + (1 if now.second or now.microsecond else 0)
-    first, last = max(to_minute(start), earliest), to_minute(end)
+    horizon = to_minute(now) + store.booking_horizon_days * 24 * 60
+    first, last = max(to_minute(start), earliest), min(to_minute(end), horizon)
     window = (min(first, last), last + duration)
     tz = ZoneInfo(store.timezone)
     starts = grid_starts((window[0], last), tz=tz, step_minutes=store.slot_step_minutes) if first < last else []
-    view = capacity_views(session, [store_resource(store)], window)[store.store_id]
+    view = capacity_views(session, [store_resource(store)], window, except_appointment=except_appointment)[
+        store.store_id
+    ]
     real_time = view.has_schedule
     if real_time:
         scheduled, available = view.scheduled, view.available
@@ -160,4 +172,14 @@ def slots_for_job(
     assert store is not None  # a job's store is a foreign key
     window = resolve_window(start, end, store=store, now=now, messages=JOB_MESSAGES)
     duration = _offering_duration(session, seller_id=seller_id, marketplace_id=marketplace_id, asin=job.asin)
-    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now)
+    # What this job could move to: its own booking's capacity counts as free (rescheduling frees it).
+    own = job.active_appointment()
+    return slots_for(
+        session,
+        store=store,
+        duration=duration,
+        start=window[0],
+        end=window[1],
+        now=now,
+        except_appointment=own.appointment_id if own else None,
+    )

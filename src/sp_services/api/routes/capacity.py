@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,11 +15,12 @@ from sp_services.api.availability import availability_wire, parse_availability
 from sp_services.api.context import AppContext, caller, context
 from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
-from sp_services.domain.capacity import minute_text
+from sp_services.domain.capacity import minute_text, to_minute
 from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput
+from sp_services.domain.recurrence import ceil_minute
 from sp_services.domain.resources import CapacityType
-from sp_services.domain.times import capacity_instant, parse_iso
+from sp_services.domain.times import capacity_instant, format_utc_seconds, parse_iso
 from sp_services.services import capacity as service
 from sp_services.services import capacity_reports as reports
 
@@ -47,7 +49,7 @@ async def update_schedule(
     if len(raw) > 1000:
         raise InvalidInput.params(["schedule"], "At most 1000 availability records.")
     records = [parse_availability(r, f"schedules[{i}]") for i, r in enumerate(raw)]
-    overridden = await ctx.run(
+    update = await ctx.run(
         lambda s, now: service.update_schedule(
             s,
             seller_id=principal.seller_id,
@@ -57,10 +59,20 @@ async def update_schedule(
             now=now,
         )
     )
-    if not overridden:
-        return {}
+    payload: list[dict[str, Any]] = [
+        {"availability": availability_wire(records[i]), "warnings": [OVERRIDE_WARNING]} for i in update.overridden
+    ]
+    if update.over_capacity:
+        payload.append({"warnings": [over_capacity_warning(update.over_capacity)]})
+    return {"payload": payload} if payload else {}
+
+
+def over_capacity_warning(appointment_ids: list[str]) -> dict[str, str]:
+    """The schedule leaves these ACTIVE appointments over capacity: they are kept, never dropped."""
     return {
-        "payload": [{"availability": availability_wire(records[i]), "warnings": [OVERRIDE_WARNING]} for i in overridden]
+        "code": "AppointmentsOverCapacity",
+        "message": "The new schedule leaves ACTIVE appointments over the resource's capacity; they are kept.",
+        "details": f"appointmentIds: {', '.join(appointment_ids)}",
     }
 
 
@@ -98,7 +110,8 @@ def _report_query(request: Request, body: Any, resource_id: str, *, fixed: bool)
     if not isinstance(raw_types, list) or any(t not in CapacityType.__members__.values() for t in raw_types):
         raise reports.report_error("capacityTypes is not valid")
     types = tuple(CapacityType(t) for t in dict.fromkeys(raw_types))
-    duration = _slot_duration(query.get("slotDuration", 5)) if fixed else 5
+    sent = query.get("slotDuration")
+    duration = 5 if sent is None or not fixed else _slot_duration(sent)  # absent or null: the default
     return ReportQuery(marketplace_id, token, start, end, types, duration)
 
 
@@ -147,24 +160,25 @@ async def get_range_slot_capacity(
         ),
         write=False,
     )
+    text = _window_text(q)
     body: dict[str, Any] = {"resourceId": report.resource_id}
     if report.next_token:
         body["nextPageToken"] = report.next_token
     body["capacities"] = [
         {
             "capacityType": kind.value,
-            "slots": [
-                {
-                    "startDateTime": minute_text(s),
-                    "endDateTime": minute_text(e),
-                    "capacity": v,
-                }
-                for s, e, v in runs
-            ],
+            "slots": [{"startDateTime": text(s), "endDateTime": text(e), "capacity": v} for s, e, v in runs],
         }
         for kind, runs in report.capacities
     ]
     return JSONResponse(body)
+
+
+def _window_text(q: ReportQuery) -> Callable[[int], str]:
+    """Minute -> text, except that the window's own ends read as sent (to the second): runs and
+    buckets are clipped to the window exactly, even where it does not start on a whole minute."""
+    exact = {to_minute(q.start): format_utc_seconds(q.start), to_minute(ceil_minute(q.end)): format_utc_seconds(q.end)}
+    return lambda m: exact.get(m) or minute_text(m)
 
 
 _FIXED_FIELDS = {
@@ -201,7 +215,6 @@ async def get_fixed_slot_capacity(
     body: dict[str, Any] = {"resourceId": report.resource_id, "slotDuration": report.slot_duration}
     if report.next_token:
         body["nextPageToken"] = report.next_token
-    body["capacities"] = [
-        {"startDateTime": minute_text(b[0]), **{name: b[i] for name, i in fields}} for b in report.buckets
-    ]
+    text = _window_text(q)
+    body["capacities"] = [{"startDateTime": text(b[0]), **{name: b[i] for name, i in fields}} for b in report.buckets]
     return JSONResponse(body)

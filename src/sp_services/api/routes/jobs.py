@@ -61,12 +61,13 @@ async def get_service_jobs(
     p.check()
 
     page = await ctx.run(
-        lambda s, _now: service.list_jobs(
+        lambda s, now: service.list_jobs(
             s,
             seller_id=principal.seller_id,
             query=query,
             page_token=page_token,
             secret=ctx.settings.resolved_secret_key,
+            now=now,
         ),
         write=False,
     )

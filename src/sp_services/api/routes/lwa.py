@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import datetime
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from sp_services.api.context import AppContext, context
+from sp_services.domain.errors import Unavailable
 from sp_services.services.auth import IssuedToken, LwaError, exchange_refresh_token
 
 router = APIRouter(tags=["Login with Amazon"])
+log = logging.getLogger("sp_services.api")
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -54,21 +59,25 @@ async def token(request: Request, ctx: AppContext = Depends(context)) -> JSONRes
             )
         )
 
-    def exchange() -> IssuedToken:
-        with ctx.db.transaction() as session:
-            return exchange_refresh_token(
-                session,
-                client_id=form.get("client_id"),
-                client_secret=form.get("client_secret"),
-                refresh_token=form.get("refresh_token"),
-                ttl_seconds=ctx.settings.access_token_ttl_seconds,
-                now=ctx.now(),
-            )
+    def exchange(session: Session, now: datetime) -> IssuedToken:
+        return exchange_refresh_token(
+            session,
+            client_id=form.get("client_id"),
+            client_secret=form.get("client_secret"),
+            refresh_token=form.get("refresh_token"),
+            ttl_seconds=ctx.settings.access_token_ttl_seconds,
+            now=now,
+        )
 
     try:
-        issued = await run_in_threadpool(exchange)
+        issued = await ctx.run(exchange)
     except LwaError as error:
         return _lwa_error(error)
+    except (Unavailable, OperationalError):
+        # LWA clients read LWA's error shape, also when the database is down or stalled.
+        log.warning("token endpoint: database unavailable")
+        unavailable = LwaError(503, "temporarily_unavailable", "The authorization server is temporarily unavailable.")
+        return _lwa_error(unavailable)
     return JSONResponse(
         {
             "access_token": issued.access_token,

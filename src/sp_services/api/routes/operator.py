@@ -229,8 +229,16 @@ async def create_order(body: OrderIn, ctx: AppContext = Depends(context)) -> dic
         jobs=jobs,
         service_order_id=body.service_order_id,
     )
-    order_id, created = await ctx.run(lambda s, now: service.create_order(s, order=order, now=now))
-    return {"serviceOrderId": order_id, "jobs": [wire.service_job(j) for j in created]}
+    created = await ctx.run(lambda s, now: service.create_order(s, order=order, now=now))
+    response: dict[str, Any] = {
+        "serviceOrderId": created.service_order_id,
+        "jobs": [wire.service_job(j) for j in created.jobs],
+    }
+    if created.warnings:
+        response["warnings"] = [
+            {"serviceJobId": job_id, "code": w.code, "message": w.message} for job_id, w in created.warnings
+        ]
+    return response
 
 
 @router.put("/serviceJobs/{serviceJobId}/status")

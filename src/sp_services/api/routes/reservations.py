@@ -11,7 +11,7 @@ from sp_services.api.context import AppContext, caller, context
 from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.catalog import Principal
-from sp_services.domain.errors import InvalidInput
+from sp_services.domain.errors import ErrorItem, InvalidInput
 from sp_services.domain.recurrence import Availability
 from sp_services.domain.resources import Reservation, ReservationType
 from sp_services.services import capacity as service
@@ -26,7 +26,8 @@ def _reservation_body(body: Any) -> tuple[str, ReservationType, Availability]:
     if not isinstance(resource_id, str) or not ids.RESOURCE_ID.match(resource_id):
         raise InvalidInput.params(["resourceId"])
     reservation = data.get("reservation")
-    if not isinstance(reservation, dict) or "availability" not in reservation or "type" not in reservation:
+    # A member sent as null is a member left out (docs/deviations.md).
+    if not isinstance(reservation, dict) or reservation.get("availability") is None or reservation.get("type") is None:
         raise InvalidInput.params(["reservation"])
     if reservation["type"] not in ReservationType.__members__.values():
         raise InvalidInput.params(["reservation.type"], f"type must be one of {', '.join(ReservationType)}")
@@ -37,16 +38,17 @@ def _reservation_body(body: Any) -> tuple[str, ReservationType, Availability]:
     )
 
 
-def _payload(reservation: Reservation) -> dict[str, Any]:
-    return {
-        "payload": {
-            "reservation": {
-                "reservationId": reservation.reservation_id,
-                "type": reservation.type.value,
-                "availability": availability_wire(reservation.availability),
-            }
+def _payload(reservation: Reservation, warnings: list[ErrorItem] | None = None) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "reservation": {
+            "reservationId": reservation.reservation_id,
+            "type": reservation.type.value,
+            "availability": availability_wire(reservation.availability),
         }
     }
+    if warnings:
+        record["warnings"] = [{"code": w.code, "message": w.message, "details": w.details} for w in warnings]
+    return {"payload": record}
 
 
 @router.post("/reservation", operation_id="createReservation")
@@ -82,18 +84,22 @@ async def update_reservation(
         raise InvalidInput.params(["reservationId"])
     resource_id, _kind, availability = _reservation_body(body)
     marketplace_id = marketplace_of(Params(request, body, body_fallbacks=("marketplaceIds",)))
-    reservation = await ctx.run(
+    sent = body["reservation"]["availability"]  # an object: _reservation_body parsed it
+    moved = await ctx.run(
         lambda s, now: service.update_reservation(
             s,
             seller_id=principal.seller_id,
             reservation_id=reservationId,
             resource_id=resource_id,
             marketplace_id=marketplace_id,
-            availability=availability,
+            start=availability.start,
+            end=availability.end,
+            capacity=availability.capacity if sent.get("capacity") is not None else None,
+            recurrence=availability.recurrence,
             now=now,
         )
     )
-    return _payload(reservation)
+    return _payload(moved.reservation, moved.warnings)
 
 
 @router.delete("/reservation/{reservationId}", operation_id="cancelReservation", status_code=204)

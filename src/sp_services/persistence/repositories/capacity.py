@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Text, and_, case, cast, delete, or_, select
 
 from sp_services.domain.enums import AppointmentStatus
-from sp_services.domain.recurrence import Availability, Recurrence
+from sp_services.domain.recurrence import Availability, Recurrence, to_minute
 from sp_services.domain.resources import Reservation, ReservationType, Resource, ResourceKind
 from sp_services.persistence import tables as t
 from sp_services.persistence.sql import epoch_minute
@@ -169,24 +169,48 @@ class CapacityRepository(Repository):
 
     # ---- encumbrance --------------------------------------------------------------------------
     def encumbrances(
-        self, resource_ids: Sequence[str], window: tuple[datetime, datetime]
+        self,
+        stores: Sequence[str],
+        technicians: Sequence[str],
+        window: tuple[datetime, datetime],
+        *,
+        except_appointment: str | None = None,
     ) -> dict[str, list[tuple[int, int, int]]]:
         """ACTIVE appointments as (start, end, 1) minute intervals: on their job's store resource,
-        and on each assigned technician resource (two queries for any number of resources)."""
+        and on each assigned technician resource (at most two queries for any number of resources).
+        ``except_appointment`` is left out (a job's own booking, when it looks for another slot)."""
         start, end = window
         A, J, AT = t.AppointmentRow, t.ServiceJob, t.AppointmentTechnician
-        live = (A.status == AppointmentStatus.ACTIVE.value, A.start_time < end, A.start_time > start - MAX_SPAN)
+        live = [A.status == AppointmentStatus.ACTIVE.value, A.start_time < end, A.start_time > start - MAX_SPAN]
+        if except_appointment is not None:
+            live.append(A.appointment_id != except_appointment)
         result: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-        for store_id, m, minutes in self.session.execute(
-            select(J.store_id, epoch_minute(A.start_time), A.duration_minutes)
-            .join(J, J.service_job_id == A.service_job_id)
-            .where(J.store_id.in_(resource_ids), *live)
-        ):
-            result[store_id].append((m, m + minutes, 1))
-        for tech_id, m, minutes in self.session.execute(
-            select(AT.technician_id, epoch_minute(A.start_time), A.duration_minutes)
-            .join(A, A.appointment_id == AT.appointment_id)
-            .where(AT.technician_id.in_(resource_ids), *live)
-        ):
-            result[tech_id].append((m, m + minutes, 1))
+        if stores:
+            for store_id, m, minutes in self.session.execute(
+                select(J.store_id, epoch_minute(A.start_time), A.duration_minutes)
+                .join(J, J.service_job_id == A.service_job_id)
+                .where(J.store_id.in_(stores), *live)
+            ):
+                result[store_id].append((m, m + minutes, 1))
+        if technicians:
+            for tech_id, m, minutes in self.session.execute(
+                select(AT.technician_id, epoch_minute(A.start_time), A.duration_minutes)
+                .join(A, A.appointment_id == AT.appointment_id)
+                .where(AT.technician_id.in_(technicians), *live)
+            ):
+                result[tech_id].append((m, m + minutes, 1))
         return result
+
+    def active_appointments(self, resource: Resource, *, since: datetime) -> list[tuple[str, int, int]]:
+        """(appointment id, start minute, end minute) of the ACTIVE appointments on ``resource``
+        (its store's, or those it is assigned to) that end after ``since``."""
+        A, J, AT = t.AppointmentRow, t.ServiceJob, t.AppointmentTechnician
+        stmt = select(A.appointment_id, epoch_minute(A.start_time), A.duration_minutes).where(
+            A.status == AppointmentStatus.ACTIVE.value, A.start_time > since - MAX_SPAN
+        )
+        if resource.kind is ResourceKind.STORE:
+            stmt = stmt.join(J, J.service_job_id == A.service_job_id).where(J.store_id == resource.resource_id)
+        else:
+            stmt = stmt.join(AT, AT.appointment_id == A.appointment_id).where(AT.technician_id == resource.resource_id)
+        rows = self.session.execute(stmt.order_by(A.start_time, A.appointment_id))
+        return [(a, m, m + d) for a, m, d in rows if m + d > to_minute(since)]

@@ -1,4 +1,4 @@
-"""Service orders, jobs and appointments, and the getServiceJobs keyset query."""
+"""Service orders, jobs, appointments and job events (getServiceJobs paging is in job_listing.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, select, tuple_, update
+from sqlalchemy import delete, select, update
 
 from sp_services.domain.enums import (
     AppointmentStatus,
+    JobEventKind,
     JobStatus,
     OrderStatus,
     ServiceType,
-    SortField,
-    SortOrder,
 )
-from sp_services.domain.job_query import JobQuery
-from sp_services.domain.jobs import Appointment, Fulfillment, Job, TechnicianRef
-from sp_services.domain.paging import Cursor
+from sp_services.domain.jobs import Appointment, Fulfillment, Job, JobEvent, TechnicianRef
 from sp_services.domain.times import format_utc, parse_iso
 from sp_services.persistence import tables as t
 
@@ -30,7 +27,7 @@ J = t.ServiceJob
 TAG_SKILL, TAG_PRODUCT_ORDER, TAG_TRACKING = "skill", "product_order", "tracking"
 
 
-def _job(row: t.ServiceJob, appointments: Sequence[Appointment]) -> Job:
+def job_from_row(row: t.ServiceJob, appointments: Sequence[Appointment]) -> Job:
     preferred = tuple(
         (parsed[0], int(p["durationInMinutes"]))
         for p in row.preferred_appointment_times
@@ -58,30 +55,6 @@ def _job(row: t.ServiceJob, appointments: Sequence[Appointment]) -> Job:
         payments=tuple(row.payments),
         appointments=tuple(appointments),
     )
-
-
-def _sort_columns(field: SortField) -> list[Any]:
-    if field is SortField.JOB_STATUS:
-        return [J.status, J.created_at, J.service_job_id]
-    return [J.created_at, J.service_job_id]
-
-
-def _key_of(job: Job, field: SortField) -> tuple[Any, ...]:
-    created = format_utc(job.created_at)[:-1] + f"{job.created_at.microsecond % 1000:03d}Z"
-    if field is SortField.JOB_STATUS:
-        return (job.status.value, created, job.service_job_id)
-    return (created, job.service_job_id)
-
-
-def _key_values(key: tuple[Any, ...], field: SortField) -> list[Any] | None:
-    """Turn a cursor key back into column values; None when it does not fit the sort."""
-    expected = 3 if field is SortField.JOB_STATUS else 2
-    if len(key) != expected or not all(isinstance(k, str) for k in key):
-        return None
-    parsed = parse_iso(key[-2])
-    if parsed is None:
-        return None
-    return [*key[:-2], parsed[0], key[-1]]
 
 
 class JobRepository(Repository):
@@ -133,6 +106,7 @@ class JobRepository(Repository):
         tags |= {(TAG_PRODUCT_ORDER, p) for p in product_order_ids}
         tags |= {(TAG_TRACKING, x) for x in tracking_ids}
         self.session.add_all(t.JobTag(service_job_id=job.service_job_id, kind=k, value=v) for k, v in tags)
+        self._add_event(job.service_job_id, JobEvent(JobEventKind.CREATED, job.created_at, job.status))
         self.session.flush()
 
     def add_appointment(
@@ -158,13 +132,53 @@ class JobRepository(Repository):
         self.session.add(row)
         self.session.flush()
 
-    def set_job_status(
-        self, job_id: str, status: JobStatus, *, now: datetime, cancellation_reason_code: str | None = None
-    ) -> None:
-        values: dict[str, Any] = {"status": status.value, "updated_at": now}
-        if cancellation_reason_code is not None:
-            values["cancellation_reason_code"] = cancellation_reason_code
+    def set_job_status(self, job_id: str, event: JobEvent) -> None:
+        """Move the job to ``event.status`` and record the event (every status change has one)."""
+        values: dict[str, Any] = {"status": event.status.value, "updated_at": event.at}
+        if event.kind is JobEventKind.CANCELLED:
+            values["cancellation_reason_code"] = event.reason_code
         self.session.execute(update(J).where(J.service_job_id == job_id).values(**values))
+        self._add_event(job_id, event)
+
+    def record(self, job_id: str, event: JobEvent) -> None:
+        """Record a change that leaves the job's status as it is; the job counts as updated then."""
+        self.session.execute(update(J).where(J.service_job_id == job_id).values(updated_at=event.at))
+        self._add_event(job_id, event)
+
+    def _add_event(self, job_id: str, event: JobEvent) -> None:
+        detail: dict[str, Any] = {}
+        if event.technician_ids:
+            detail["technicianIds"] = list(event.technician_ids)
+        if event.document_ids:
+            detail["documentIds"] = list(event.document_ids)
+        self.session.add(
+            t.JobEvent(
+                service_job_id=job_id,
+                at=event.at,
+                kind=event.kind.value,
+                status=event.status.value,
+                appointment_id=event.appointment_id,
+                reason_code=event.reason_code,
+                detail=detail or None,
+            )
+        )
+
+    def events_of(self, job_id: str) -> list[JobEvent]:
+        """The job's timeline, oldest first."""
+        E = t.JobEvent
+        rows = self.session.scalars(select(E).where(E.service_job_id == job_id).order_by(E.at, E.id))
+        return [
+            JobEvent(
+                JobEventKind(r.kind),
+                r.at,
+                JobStatus(r.status),
+                r.appointment_id,
+                r.reason_code,
+                tuple((r.detail or {}).get("technicianIds", ())),
+                tuple((r.detail or {}).get("documentIds", ())),
+            )
+            for r in rows
+        ]
 
     def set_appointment_status(self, appointment_id: str, status: AppointmentStatus, *, now: datetime) -> None:
         self.session.execute(
@@ -208,10 +222,6 @@ class JobRepository(Repository):
         self.session.execute(
             update(t.AppointmentRow).where(t.AppointmentRow.appointment_id == appointment_id).values(updated_at=now)
         )
-
-    def touch_job(self, job_id: str, *, now: datetime) -> None:
-        """Mark a job changed (its appointments changed): lastUpdatedAfter filters see it."""
-        self.session.execute(update(J).where(J.service_job_id == job_id).values(updated_at=now))
 
     def busy_technicians(
         self, technician_ids: Sequence[str], start: datetime, end: datetime, *, except_appointment: str
@@ -257,7 +267,7 @@ class JobRepository(Repository):
         row = self.session.scalar(stmt)
         if row is None:
             return None
-        return _job(row, self._appointments_of([job_id])[job_id])
+        return job_from_row(row, self.appointments_of([job_id])[job_id])
 
     def jobs_of_order(self, service_order_id: str) -> list[tuple[str, JobStatus]]:
         rows = self.session.execute(
@@ -267,7 +277,7 @@ class JobRepository(Repository):
         )
         return [(job_id, JobStatus(status)) for job_id, status in rows]
 
-    def _appointments_of(self, job_ids: Sequence[str]) -> dict[str, list[Appointment]]:
+    def appointments_of(self, job_ids: Sequence[str]) -> dict[str, list[Appointment]]:
         result: dict[str, list[Appointment]] = defaultdict(list)
         if not job_ids:
             return result
@@ -305,87 +315,3 @@ class JobRepository(Repository):
                 )
             )
         return result
-
-    def _filters(self, seller_id: str, q: JobQuery) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [J.seller_id == seller_id, J.marketplace_id == q.marketplace_id]
-        if q.service_order_ids:
-            conds.append(J.service_order_id.in_(q.service_order_ids))
-        if q.statuses:
-            conds.append(J.status.in_([s.value for s in q.statuses]))
-        if q.asins:
-            conds.append(J.asin.in_(q.asins))
-        if q.store_ids:
-            conds.append(J.store_id.in_(q.store_ids))
-        if q.created_after:
-            conds.append(J.created_at >= q.created_after)
-        if q.created_before:
-            conds.append(J.created_at <= q.created_before)
-        if q.updated_after:
-            conds.append(J.updated_at >= q.updated_after)
-        if q.updated_before:
-            conds.append(J.updated_at <= q.updated_before)
-        for kind, values in (
-            (TAG_SKILL, q.required_skills),
-            (TAG_PRODUCT_ORDER, q.product_order_ids),
-            (TAG_TRACKING, q.tracking_ids),
-        ):
-            if values:
-                conds.append(
-                    exists().where(
-                        t.JobTag.service_job_id == J.service_job_id, t.JobTag.kind == kind, t.JobTag.value.in_(values)
-                    )
-                )
-        if q.schedule_start or q.schedule_end:
-            A = t.AppointmentRow
-            appt = [A.service_job_id == J.service_job_id, A.status != AppointmentStatus.CANCELLED.value]
-            if q.schedule_start:
-                appt.append(A.start_time >= q.schedule_start)
-            if q.schedule_end:
-                appt.append(A.start_time <= q.schedule_end)
-            conds.append(exists().where(and_(*appt)))
-        return conds
-
-    def count_jobs(self, seller_id: str, q: JobQuery) -> int:
-        return int(self.session.scalar(select(func.count()).select_from(J).where(*self._filters(seller_id, q))) or 0)
-
-    def list_jobs(
-        self, seller_id: str, q: JobQuery, cursor: Cursor | None
-    ) -> tuple[list[Job], tuple[Any, ...] | None, tuple[Any, ...] | None]:
-        """One page in the query's order, plus the keys to continue after it and before it.
-
-        Keyset pagination: a page is "the N rows after (or before) this sort key", so rows
-        created or updated between pages neither repeat nor vanish from the pages still to come.
-        """
-        cols = _sort_columns(q.sort_field)
-        filters = self._filters(seller_id, q)
-        ascending = q.sort_order is SortOrder.ASC
-        backwards = cursor is not None and cursor.direction == "prev"
-        key = _key_values(cursor.key, q.sort_field) if cursor else None
-        read_ascending = ascending != backwards
-
-        stmt = select(J).where(*filters)
-        if key is not None:
-            stmt = stmt.where(tuple_(*cols) > tuple_(*key) if read_ascending else tuple_(*cols) < tuple_(*key))
-        stmt = stmt.order_by(*(c.asc() if read_ascending else c.desc() for c in cols)).limit(q.page_size + 1)
-        rows = list(self.session.scalars(stmt))
-        more_in_read_direction = len(rows) > q.page_size
-        rows = rows[: q.page_size]
-        if backwards:
-            rows.reverse()
-        appointments = self._appointments_of([r.service_job_id for r in rows])
-        jobs = [_job(r, appointments[r.service_job_id]) for r in rows]
-        if not jobs:
-            return jobs, None, None
-        first, last = _key_of(jobs[0], q.sort_field), _key_of(jobs[-1], q.sort_field)
-        if backwards:
-            has_next, has_prev = True, more_in_read_direction
-        else:
-            has_next, has_prev = (
-                more_in_read_direction,
-                key is not None and self._any_before(filters, cols, _key_values(first, q.sort_field) or [], ascending),
-            )
-        return jobs, (last if has_next else None), (first if has_prev else None)
-
-    def _any_before(self, filters: list[ColumnElement[bool]], cols: list[Any], key: list[Any], ascending: bool) -> bool:
-        before = tuple_(*cols) < tuple_(*key) if ascending else tuple_(*cols) > tuple_(*key)
-        return self.session.scalar(select(J.service_job_id).where(*filters, before).limit(1)) is not None

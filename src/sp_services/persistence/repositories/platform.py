@@ -81,3 +81,15 @@ class PlatformRepository(Repository):
             )
         ).first()
         return None if row is None else (Principal(row[0], row[1], tuple(row[2])), row[3])
+
+    # small server-side state (the demo data's printed credentials)
+    def get_value(self, key: str) -> str | None:
+        row = self.session.get(t.KeyValue, key)
+        return None if row is None else row.value
+
+    def put_value(self, key: str, value: str) -> None:
+        self.session.merge(t.KeyValue(key=key, value=value))
+        self.session.flush()
+
+    def has_sellers(self) -> bool:
+        return self.session.scalar(select(t.Seller.seller_id).limit(1)) is not None
