@@ -92,7 +92,7 @@ def build_scene(world: World) -> Scene:
         assert r.status_code == 200, r.text
         booked_appointment = r.json()["appointmentId"]
         (past,) = world.job(
-            JobStatus.NOT_SERVICED, booked_at=server.clock().replace(microsecond=0) - timedelta(hours=6), fulfilled=True
+            JobStatus.NOT_SERVICED, starts_at=server.clock().replace(microsecond=0) - timedelta(hours=6), fulfilled=True
         )
         past_appointment = c.get(f"/service/v1/serviceJobs/{past}").json()["payload"]["appointments"][0][
             "appointmentId"

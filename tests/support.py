@@ -207,7 +207,7 @@ class World:
         asin: str | None = None,
         store_id: str | None = None,
         created_at: datetime | None = None,
-        booked_at: datetime | None = None,
+        starts_at: datetime | None = None,
         product_order_ids: tuple[str, ...] = (),
         tracking_ids: tuple[str, ...] = (),
         order_jobs: int = 1,
@@ -220,7 +220,7 @@ class World:
         now = self.server.clock()
         created = created_at or now
         needs_booking = status in (JobStatus.NOT_SERVICED, JobStatus.COMPLETED)
-        start = booked_at or (
+        start = starts_at or (
             created + timedelta(hours=2) if status is JobStatus.COMPLETED else now + timedelta(days=2)
         ).replace(microsecond=0)
         with self.server.db.transaction() as s:
@@ -248,7 +248,7 @@ class World:
                     ),
                 ),
             ).jobs
-            if needs_booking or booked_at:
+            if needs_booking or starts_at:
                 technicians = tuple(self.technician_ids[:1]) if needs_booking else ()
                 jobs = [seed_booking(s, job, start, technicians, at=created) for job in jobs]
             for job in jobs:

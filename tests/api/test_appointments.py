@@ -534,7 +534,7 @@ class TestAssign:
 class TestFulfillment:
     def past_job(self, world: World) -> tuple[str, str]:
         (job_id,) = world.job(
-            JobStatus.NOT_SERVICED, booked_at=world.server.clock().replace(microsecond=0) - timedelta(hours=6)
+            JobStatus.NOT_SERVICED, starts_at=world.server.clock().replace(microsecond=0) - timedelta(hours=6)
         )
         return job_id, job_of(world, job_id)["appointments"][0]["appointmentId"]
 

@@ -129,7 +129,7 @@ def _order_status(world: World, order_id: str) -> dict[str, Any]:
 
 def test_an_order_of_a_completed_and_a_not_fulfillable_job_completes(world: World) -> None:
     booked = world.server.clock().replace(microsecond=0) - timedelta(hours=5)
-    done, stuck = world.job(JobStatus.NOT_SERVICED, booked_at=booked, fulfilled=True, order_jobs=2)
+    done, stuck = world.job(JobStatus.NOT_SERVICED, starts_at=booked, fulfilled=True, order_jobs=2)
     with world.client() as c:
         order_id = c.get(f"/service/v1/serviceJobs/{done}").json()["payload"]["serviceOrderId"]
         assert c.put(f"/service/v1/serviceJobs/{done}/completions").status_code == 200

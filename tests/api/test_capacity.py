@@ -219,7 +219,7 @@ class TestReports:
     def test_available_reserved_encumbered(self, world: World) -> None:
         assert schedule(world, [nine_to_five(2)]).status_code == 200
         assert reserve(world, f"{DAY}T15:00:00Z", f"{DAY}T16:00:00Z").status_code == 200
-        world.job(JobStatus.NOT_SERVICED, booked_at=_dt(f"{DAY}T15:30:00Z"))
+        world.job(JobStatus.NOT_SERVICED, starts_at=_dt(f"{DAY}T15:30:00Z"))
         body = {
             "capacityTypes": ["AVAILABLE_CAPACITY", "RESERVED_CAPACITY", "ENCUMBERED_CAPACITY"],
             "startDateTime": f"{DAY}T14:00:00Z",

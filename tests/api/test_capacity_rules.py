@@ -148,7 +148,7 @@ class TestUpdateReservationMovesOnlyTimes:
 
 def test_a_technician_without_a_schedule_is_not_encumbered(world: World) -> None:
     start = (world.server.clock() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    world.job(JobStatus.NOT_SERVICED, booked_at=start)  # assigns world.technician_ids[0]
+    world.job(JobStatus.NOT_SERVICED, starts_at=start)  # assigns world.technician_ids[0]
     tech = world.technician_ids[0]
     window = (
         (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -277,7 +277,7 @@ def test_a_reservation_shorter_than_the_marketplace_minimum_is_refused(world: Wo
 @pytest.mark.parametrize("resource", ["store", "technician"])
 def test_a_schedule_shrinking_under_bookings_warns_and_keeps_them(world: World, resource: str) -> None:
     start = (world.server.clock() + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=start)
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=start)
     with world.client() as c:
         appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
             "appointmentId"

@@ -70,7 +70,7 @@ def sha(data: bytes) -> str:
 
 def past_job(world: World) -> tuple[str, str]:
     booked = world.server.clock().replace(microsecond=0) - timedelta(hours=6)
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
     with world.client() as c:
         appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
             "appointmentId"
@@ -389,7 +389,7 @@ def test_a_store_that_requires_proof_completes_only_with_a_document(world: World
     with world.server.db.transaction() as s:
         s.execute(update(t.Store).where(t.Store.store_id == world.store_id).values(requires_proof=True))
     booked = world.server.clock().replace(microsecond=0) - timedelta(hours=6)
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked, fulfilled=True)
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked, fulfilled=True)
     with world.client() as c:
         appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
             "appointmentId"

@@ -37,7 +37,7 @@ def _errors(response: object) -> list[dict[str, str]]:
 class TestComplete:
     def test_completes_a_booked_job_and_its_appointment(self, world: World) -> None:
         (job_id,) = world.job(
-            JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=5), fulfilled=True
+            JobStatus.NOT_SERVICED, starts_at=world.server.clock() - timedelta(hours=5), fulfilled=True
         )
         with world.client() as c:
             r = c.put(f"/service/v1/serviceJobs/{job_id}/completions")
@@ -50,7 +50,7 @@ class TestComplete:
 
     def test_needs_the_recorded_fulfillment_time(self, world: World) -> None:
         """A job closes after the work is recorded: without fulfillmentTime it stays NOT_SERVICED."""
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=5))
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=world.server.clock() - timedelta(hours=5))
         with world.client() as c:
             appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
                 "appointmentId"

@@ -129,8 +129,8 @@ class TestFilters:
 
     def test_schedule_window(self, world: World) -> None:
         now = world.server.clock()
-        soon = world.job(JobStatus.NOT_SERVICED, booked_at=now + timedelta(days=1))
-        later = world.job(JobStatus.NOT_SERVICED, booked_at=now + timedelta(days=5))
+        soon = world.job(JobStatus.NOT_SERVICED, starts_at=now + timedelta(days=1))
+        later = world.job(JobStatus.NOT_SERVICED, starts_at=now + timedelta(days=5))
         world.job()
         start, mid, end = (format_utc(now + timedelta(days=d)) for d in (0, 3, 7))
         assert _ids(_list(world, createdAfter=EPOCH, scheduleStartDate=start, scheduleEndDate=mid)) == soon

@@ -25,7 +25,7 @@ def _example() -> str:
 
 def test_readme_worked_example(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     now = world.server.clock().replace(microsecond=0)
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=now - timedelta(hours=3))
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=now - timedelta(hours=3))
     with world.client() as c:
         appointment_id = c.get(f"/service/v1/serviceJobs/{job_id}").json()["payload"]["appointments"][0][
             "appointmentId"

@@ -52,7 +52,7 @@ def publish(world: World, records: list[dict[str, Any]]) -> None:
 
 def test_real_time_slots_on_the_grid_with_capacity(world: World, near_day: None) -> None:
     publish(world, [{"startTime": f"{DAY}T09:00:00-05:00", "endTime": f"{DAY}T12:30:00-05:00", "capacity": 2}])
-    world.job(JobStatus.NOT_SERVICED, booked_at=_at(f"{DAY}T15:00:00Z"))
+    world.job(JobStatus.NOT_SERVICED, starts_at=_at(f"{DAY}T15:00:00Z"))
     r = slots(world, startTime=f"{DAY}T13:00:00Z", endTime=f"{DAY}T18:00:00Z")
     assert r.status_code == 200, r.text
     assert r.headers["x-amzn-ratelimit-limit"] == "20000.0"
@@ -73,7 +73,7 @@ def test_real_time_slots_on_the_grid_with_capacity(world: World, near_day: None)
 
 def test_zero_capacity_slots_are_listed(world: World, near_day: None) -> None:
     publish(world, [{"startTime": f"{DAY}T09:00:00-05:00", "endTime": f"{DAY}T11:00:00-05:00", "capacity": 1}])
-    world.job(JobStatus.NOT_SERVICED, booked_at=_at(f"{DAY}T14:00:00Z"))
+    world.job(JobStatus.NOT_SERVICED, starts_at=_at(f"{DAY}T14:00:00Z"))
     payload = slots(world, startTime=f"{DAY}T14:00:00Z", endTime=f"{DAY}T16:00:00Z").json()["payload"]
     assert [(s["startTime"][11:16], s["capacity"]) for s in payload["appointmentSlots"]] == [("14:00", 0), ("15:00", 1)]
 

@@ -594,7 +594,7 @@ class TestAssignAndReschedule:
 class TestFulfillment:
     def test_record_fulfillment_then_complete(self, world: World, connect: Connect) -> None:
         booked = past_booking(world)
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
         api = connect(world)
         (appointment_id,) = appointments_of(api, job_id)
 
@@ -626,7 +626,7 @@ class TestFulfillment:
         assert appointments_of(api, job_id)[appointment_id].appointment_status == "COMPLETED"
 
     def test_bare_error_list(self, world: World, connect: Connect) -> None:
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=past_booking(world))
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=past_booking(world))
         api = connect(world)
         (appointment_id,) = appointments_of(api, job_id)
 
@@ -679,7 +679,7 @@ def to_ms(moment: datetime) -> datetime:
 class TestDocuments:
     def test_proof_of_appointment_upload_then_complete(self, world: World, connect: Connect) -> None:
         booked = past_booking(world)
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
         api = connect(world)
         (appointment_id,) = appointments_of(api, job_id)
 

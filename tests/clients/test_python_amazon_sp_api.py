@@ -509,7 +509,7 @@ class TestAssignAndReschedule:
 class TestFulfillment:
     def test_record_fulfillment_then_complete(self, world: World, connect: Connect) -> None:
         booked = past_booking(world)
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
         client = connect(world)
         (appointment_id,) = appointments_of(client, job_id)
 
@@ -541,7 +541,7 @@ class TestFulfillment:
         assert appointments_of(client, job_id)[appointment_id]["appointmentStatus"] == "COMPLETED"
 
     def test_bare_error_list_is_taken_for_a_success(self, world: World, connect: Connect) -> None:
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=past_booking(world))
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=past_booking(world))
         client = connect(world)
         (appointment_id,) = appointments_of(client, job_id)
         path = f"/service/v1/serviceJobs/{job_id}/appointments/{appointment_id}/fulfillment"
@@ -604,7 +604,7 @@ def to_ms(moment: datetime) -> datetime:
 class TestDocuments:
     def test_proof_of_appointment_upload_then_complete(self, world: World, connect: Connect) -> None:
         booked = past_booking(world)
-        (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+        (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
         client = connect(world)
         (appointment_id,) = appointments_of(client, job_id)
 

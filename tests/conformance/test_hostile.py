@@ -1031,7 +1031,7 @@ def test_known_lone_surrogate(target: Scene, client: httpx.Client, case: str) ->
     operation's envelope)."""
     world = target.world
     # A fresh job in the state each operation accepts, so the request gets as far as the bad string.
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=world.server.clock() - timedelta(hours=6))
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=world.server.clock() - timedelta(hours=6))
     appointment_id = target_job(client, world, job_id)["appointments"][0]["appointmentId"]
     operation = BY_ID[
         {

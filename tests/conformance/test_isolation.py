@@ -209,7 +209,7 @@ def test_another_seller_cannot_use_a_s_upload(world: World, other_world: World) 
     assert mine.json()["payload"]["uploadDestinationId"] != scene.document_id
     # B's own appointment cannot take A's upload as its proof, with or without its digest.
     (b_job,) = other_world.job(
-        JobStatus.NOT_SERVICED, booked_at=other_world.server.clock().replace(microsecond=0) - timedelta(hours=6)
+        JobStatus.NOT_SERVICED, starts_at=other_world.server.clock().replace(microsecond=0) - timedelta(hours=6)
     )
     with other_world.client() as c:
         b_appointment = c.get(f"/service/v1/serviceJobs/{b_job}").json()["payload"]["appointments"][0]["appointmentId"]

@@ -196,7 +196,7 @@ RANGE_DAY = ("2021-04-04T00:00:00Z", "2021-04-04T02:00:00Z")  # the sandbox's ow
 def range_scheduled_and_available(case: Case, w: World) -> None:
     # A store scheduled (capacity 1) over the window whose first hour a booked one-hour job takes.
     publish(w, w.store_id, [{"startTime": RANGE_DAY[0], "endTime": RANGE_DAY[1]}])
-    w.job(JobStatus.NOT_SERVICED, booked_at=at(RANGE_DAY[0]))
+    w.job(JobStatus.NOT_SERVICED, starts_at=at(RANGE_DAY[0]))
     r = report(w, "range", w.store_id, case.param("body"))
     assert r.status_code == 200, r.text
     assert r.json() == {**case.response, "resourceId": w.store_id}
@@ -653,7 +653,7 @@ def asin_slots_without_schedule(case: Case, w: World) -> None:
     # Sunday night, outside working hours: moved to a weekday morning (10:00-12:00 New York).
     near_future_day(w)
     start, middle, end = "2030-04-04T14:00:00Z", "2030-04-04T15:00:00Z", "2030-04-04T16:00:00Z"
-    w.job(JobStatus.NOT_SERVICED, booked_at=at(middle))
+    w.job(JobStatus.NOT_SERVICED, starts_at=at(middle))
     r = slots_by_asin(w, asin=w.asin, storeId=w.store_id, startTime=start, endTime=end)
     assert r.status_code == 200, r.text
     sandbox = case.response["payload"]

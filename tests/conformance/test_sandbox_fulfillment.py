@@ -125,7 +125,7 @@ def document(srv: Server, destination_id: str) -> StoredDocument | None:
 def past_job(world: World) -> tuple[str, str]:
     """``validJobId``: a NOT_SERVICED job whose ACTIVE appointment (crew: technician 0) began 6 h ago."""
     booked = world.server.clock().replace(microsecond=0) - timedelta(hours=6)
-    (job_id,) = world.job(JobStatus.NOT_SERVICED, booked_at=booked)
+    (job_id,) = world.job(JobStatus.NOT_SERVICED, starts_at=booked)
     job = load(world.server, job_id)
     appointment = job.active_appointment() if job else None
     assert appointment is not None

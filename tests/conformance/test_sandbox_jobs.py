@@ -377,7 +377,7 @@ def _cancel_without_code(ctx: Ctx, case: Case) -> Condition:
 
 @builds("cancelServiceJobByServiceJobId#5", "completeServiceJobByServiceJobId#3")
 def _closing_other_sellers_job(ctx: Ctx, case: Case) -> Condition:
-    (job_id,) = ctx.other.job(JobStatus.NOT_SERVICED, booked_at=ctx.now() - timedelta(hours=5), fulfilled=True)
+    (job_id,) = ctx.other.job(JobStatus.NOT_SERVICED, starts_at=ctx.now() - timedelta(hours=5), fulfilled=True)
     return Condition(values={job_param(case): job_id}, check=unchanged(ctx.other, job_id))
 
 
@@ -439,7 +439,7 @@ def _unknown_job(ctx: Ctx, case: Case) -> Condition:
 @builds("completeServiceJobByServiceJobId#1")
 def _completable(ctx: Ctx, case: Case) -> Condition:
     """A job whose appointment is over and whose fulfillment time is recorded."""
-    (job_id,) = ctx.world.job(JobStatus.NOT_SERVICED, booked_at=ctx.now() - timedelta(hours=5), fulfilled=True)
+    (job_id,) = ctx.world.job(JobStatus.NOT_SERVICED, starts_at=ctx.now() - timedelta(hours=5), fulfilled=True)
     appointment_id = ctx.appointment_of(job_id)
 
     def check(r: httpx.Response) -> None:
