@@ -21,6 +21,9 @@ class Limiter(Protocol):
     async def aclose(self) -> None:
         """Release connections (at shutdown)."""
 
+    async def ping(self) -> bool | None:
+        """Whether a shared store answers (readiness); None when there is none to ask."""
+
 
 class MemoryLimiter:
     """Buckets in this process. Correct for a single worker; use :class:`RedisLimiter` for several."""
@@ -39,6 +42,9 @@ class MemoryLimiter:
         return True
 
     async def aclose(self) -> None:
+        return None
+
+    async def ping(self) -> bool | None:
         return None
 
 

@@ -5,11 +5,24 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import orjson
+from starlette.responses import Response
+
 from sp_services.domain.catalog import Store
 from sp_services.domain.jobs import Appointment, Job
 from sp_services.domain.times import format_utc
 from sp_services.services.documents import UploadDestination
 from sp_services.services.operator import OrderSummary
+
+
+class JSON(Response):
+    """A JSON response serialised once, with orjson: routes return it instead of a dict, so the
+    framework's generic encoder (a walk of every value) is skipped."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def _compact(d: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,8 @@ recurring job cancels with the Default column.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from .enums import ServiceType
 
 _D, _H, _R = ServiceType.DEFAULT, ServiceType.HEAVY_BULKY, ServiceType.RECURRING
@@ -89,6 +91,56 @@ RESCHEDULE_CODES: dict[str, tuple[str, frozenset[str], frozenset[str], frozenset
     "DRS6": ("Business closed", _c("-"), _c("US, JP"), _c("-")),
     "SRS1": ("Customer requested cancellation", _c("-"), _c("US, JP"), _c("-")),
 }
+
+
+class Cause(StrEnum):
+    """Whose doing a cancellation or reschedule was (the analytics' fulfillment breaks, no-shows)."""
+
+    BUYER = "buyer"
+    PROVIDER = "provider"
+    PRODUCT = "product"  # the product or its delivery
+    SCOPE = "scope"  # the work differs from what was sold, or needs another visit
+    MARKETPLACE = "marketplace"
+    UNUSED = "unused"
+
+
+_B, _P, _PR, _S, _M, _U = Cause.BUYER, Cause.PROVIDER, Cause.PRODUCT, Cause.SCOPE, Cause.MARKETPLACE, Cause.UNUSED
+
+# Every code of the two tables above -> its cause (docs/design.md §6). Read from the guide's
+# descriptions; where one was open to reading, the choice is marked.
+CAUSES: dict[str, Cause] = {
+    "S1": _B, "S2": _P, "S3": _S, "S4": _P, "S5": _P, "S6": _P, "S13": _P, "S14": _P, "S15": _PR,
+    "S16": _PR, "S17": _B, "S20": _B,
+    "S27": _PR,  # "Brand installed": the product's brand did the work
+    "S28": _P, "S29": _P, "S30": _B, "S31": _PR,
+    "S32": _P,  # "Risky site": the provider declines the visit
+    "S33": _B,
+    "S34": _B,  # "Site not ready": the buyer's site
+    "S35": _PR,
+    "S36": _S,  # "Additional material needed": more than was scoped
+    "S37": _B, "S38": _PR,
+    "S39": _B,  # "We could not reach you": the buyer was unreachable
+    "S40": _M,  # "Service already completed": a duplicate order
+    "S41": _S,  # "Service in another location"
+    "S42": _S,  # "Needs revisit"
+    "S43": _B,  # "Documents not available": the buyer's documents
+    "S44": _P, "S45": _P, "S46": _P,
+    "S47": _B,  # "Need customer approval for repair"
+    "S51": _B,  # installed by a third party: the buyer no longer needs the service
+    "S52": _PR,
+    "S55": _B,  # "Restriction on visit": at the buyer's site
+    "RS1": _B, "RS2": _PR, "RS3": _S, "RS4": _P, "RS5": _PR, "RS6": _S, "RS7": _U, "RS8": _B, "RS9": _PR,
+    "RS10": _PR, "RS11": _B, "RS12": _P, "DRS1": _PR, "DRS2": _B, "DRS3": _B, "DRS4": _PR, "DRS5": _PR,
+    "DRS6": _PR, "SRS1": _B,
+}  # fmt: skip
+
+# The no-show codes: the buyer was not there (cancelled with S1 or rescheduled with RS11).
+BUYER_NO_SHOW_CODES = frozenset({"S1", "RS11"})
+
+
+def cause_of(code: str | None) -> Cause | None:
+    """The cause of a cancellation or reschedule reason code (None for no code or an unknown one)."""
+    return CAUSES.get(code) if code else None
 
 
 def cancellation_code_valid(code: str, *, country: str, service_type: ServiceType) -> bool:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,6 +35,7 @@ class Timeouts:
     statement: float = 5.0
     lock: float = 2.0  # PostgreSQL lock_timeout; SQLite's busy timeout
     pool: float = 2.0  # waiting for a free pooled connection
+    pool_size: int = 8  # connections kept open: as many as threads may do database work at once
 
 
 def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) -> Engine:
@@ -41,7 +43,15 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
     limits = timeouts or Timeouts()
     if is_sqlite(url):
         busy_ms = int(limits.lock * 1000)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": limits.lock}, **kwargs)
+        engine = create_engine(
+            url,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": limits.lock},
+            pool_size=limits.pool_size,
+            max_overflow=limits.pool_size,
+            pool_timeout=limits.pool,
+            **kwargs,
+        )
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -64,8 +74,9 @@ def make_engine(url: str, *, timeouts: Timeouts | None = None, **kwargs: Any) ->
     options = f"-c statement_timeout={int(limits.statement * 1000)} -c lock_timeout={int(limits.lock * 1000)}"
     return create_engine(
         url,
-        pool_size=10,
-        max_overflow=20,
+        json_deserializer=orjson.loads,
+        pool_size=limits.pool_size,
+        max_overflow=2 * limits.pool_size,
         pool_pre_ping=True,
         pool_timeout=limits.pool,
         connect_args={"connect_timeout": max(1, round(limits.connect)), "options": options},
@@ -88,11 +99,13 @@ class Database:
             statement=settings.db_statement_timeout,
             lock=settings.db_lock_timeout,
             pool=settings.db_pool_timeout,
+            pool_size=settings.db_threads,
         )
         return cls(settings.resolved_database_url, timeouts=timeouts)
 
     def __init__(self, url: str, *, timeouts: Timeouts | None = None) -> None:
         self.url = url
+        self.embedded = is_sqlite(url)
         self.engine = make_engine(url, timeouts=timeouts)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
         self._write = sessionmaker(

@@ -185,3 +185,20 @@ def test_cancellation_spot_checks(code: str, country: str, service_type: Service
 )
 def test_reschedule_spot_checks(code: str, country: str, service_type: ServiceType, valid: bool) -> None:
     assert reschedule_code_valid(code, country=country, service_type=service_type) is valid
+
+
+def test_every_reason_code_has_exactly_one_cause() -> None:
+    from sp_services.domain.reason_codes import CAUSES, Cause, cause_of
+
+    assert set(CAUSES) == set(CANCELLATION_CODES) | set(RESCHEDULE_CODES)
+    # The design names these outright (docs/design.md §6).
+    named = {
+        Cause.PROVIDER: "S2 S4 S5 S6 S13 S14 S28 S29 S44 S45 S46 RS4 RS12",
+        Cause.BUYER: "S1 S17 S20 S30 S33 S37 RS1 RS8 RS11 SRS1 DRS2 DRS3",
+        Cause.PRODUCT: "S15 S16 S31 S35 S38 RS2 RS5 RS9 RS10 DRS1 DRS4 DRS5 DRS6",
+        Cause.SCOPE: "S3 RS3 RS6",
+    }
+    for cause, codes in named.items():
+        assert {c: cause_of(c) for c in codes.split()} == {c: cause for c in codes.split()}
+    assert cause_of("RS7") is Cause.UNUSED
+    assert cause_of(None) is None and cause_of("NOPE") is None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import authorize
 from sp_services.api.params import json_body
 from sp_services.domain import ids
 from sp_services.domain.appointments import NO_ARTIFACTS
-from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import ErrorItem, InvalidInput
 from sp_services.services import appointments as service
 
@@ -48,12 +47,8 @@ def _warnings(items: list[ErrorItem]) -> list[dict[str, str]]:
 
 
 @router.post("/serviceJobs/{serviceJobId}/appointments", operation_id="addAppointmentForServiceJobByServiceJobId")
-async def add_appointment(
-    request: Request,
-    serviceJobId: str,
-    principal: Principal = Depends(caller("addAppointmentForServiceJobByServiceJobId")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def add_appointment(request: Request, serviceJobId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "addAppointmentForServiceJobByServiceJobId")
     bad = _bad_path(serviceJobId)
     start, duration = _appointment_time(await json_body(request), bad)
     if bad:
@@ -70,13 +65,8 @@ async def add_appointment(
     "/serviceJobs/{serviceJobId}/appointments/{appointmentId}",
     operation_id="rescheduleAppointmentForServiceJobByServiceJobId",
 )
-async def reschedule_appointment(
-    request: Request,
-    serviceJobId: str,
-    appointmentId: str,
-    principal: Principal = Depends(caller("rescheduleAppointmentForServiceJobByServiceJobId")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def reschedule_appointment(request: Request, serviceJobId: str, appointmentId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "rescheduleAppointmentForServiceJobByServiceJobId")
     body = await json_body(request)
     bad = _bad_path(serviceJobId, appointmentId)
     start, duration = _appointment_time(body, bad)
@@ -107,13 +97,8 @@ async def reschedule_appointment(
 @router.put(
     "/serviceJobs/{serviceJobId}/appointments/{appointmentId}/resources", operation_id="assignAppointmentResources"
 )
-async def assign_resources(
-    request: Request,
-    serviceJobId: str,
-    appointmentId: str,
-    principal: Principal = Depends(caller("assignAppointmentResources")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def assign_resources(request: Request, serviceJobId: str, appointmentId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "assignAppointmentResources")
     body = await json_body(request)
     bad = _bad_path(serviceJobId, appointmentId)
     if bad:
@@ -182,13 +167,8 @@ def _fulfillment_input(body: dict[str, Any]) -> service.FulfillmentInput:
     status_code=204,
     response_class=Response,
 )
-async def set_fulfillment(
-    request: Request,
-    serviceJobId: str,
-    appointmentId: str,
-    principal: Principal = Depends(caller("setAppointmentFulfillmentData")),
-    ctx: AppContext = Depends(context),
-) -> Response:
+async def set_fulfillment(request: Request, serviceJobId: str, appointmentId: str) -> Response:
+    principal, ctx = await authorize(request, "setAppointmentFulfillmentData")
     body = await json_body(request)
     parts = ("fulfillmentTime", "estimatedArrivalTime", "appointmentResources", "fulfillmentDocuments")
     if not isinstance(body, dict) or all(body.get(p) is None for p in parts):

@@ -8,15 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from sp_services.api.availability import availability_wire, parse_availability
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import authorize
 from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.capacity import minute_text, to_minute
-from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.recurrence import ceil_minute
 from sp_services.domain.resources import CapacityType
@@ -33,12 +32,8 @@ OVERRIDE_WARNING = {
 
 
 @router.put("/serviceResources/{resourceId}/schedules", operation_id="updateSchedule")
-async def update_schedule(
-    request: Request,
-    resourceId: str,
-    principal: Principal = Depends(caller("updateSchedule")),
-    ctx: AppContext = Depends(context),
-) -> Any:
+async def update_schedule(request: Request, resourceId: str) -> Any:
+    principal, ctx = await authorize(request, "updateSchedule")
     body = await json_body(request)
     if not ids.RESOURCE_ID.match(resourceId):
         raise InvalidInput.params(["resourceId"])
@@ -139,12 +134,8 @@ def _slot_duration(duration: Any) -> int:
 
 
 @router.post("/serviceResources/{resourceId}/capacity/range", operation_id="getRangeSlotCapacity")
-async def get_range_slot_capacity(
-    request: Request,
-    resourceId: str,
-    principal: Principal = Depends(caller("getRangeSlotCapacity")),
-    ctx: AppContext = Depends(context),
-) -> Any:
+async def get_range_slot_capacity(request: Request, resourceId: str) -> Any:
+    principal, ctx = await authorize(request, "getRangeSlotCapacity")
     q = _report_query(request, await json_body(request), resourceId, fixed=False)
     report = await ctx.run(
         lambda s, _now: reports.range_capacity(
@@ -190,12 +181,8 @@ _FIXED_FIELDS = {
 
 
 @router.post("/serviceResources/{resourceId}/capacity/fixed", operation_id="getFixedSlotCapacity")
-async def get_fixed_slot_capacity(
-    request: Request,
-    resourceId: str,
-    principal: Principal = Depends(caller("getFixedSlotCapacity")),
-    ctx: AppContext = Depends(context),
-) -> Any:
+async def get_fixed_slot_capacity(request: Request, resourceId: str) -> Any:
+    principal, ctx = await authorize(request, "getFixedSlotCapacity")
     q = _report_query(request, await json_body(request), resourceId, fixed=True)
     report = await ctx.run(
         lambda s, _now: reports.fixed_capacity(

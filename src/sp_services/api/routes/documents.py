@@ -12,11 +12,10 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Depends, Request, Response
 
 from sp_services.api import wire
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import AppContext, authorize, context
 from sp_services.api.errors import status_of
 from sp_services.api.params import json_body
 from sp_services.domain import documents as docs
-from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import ErrorItem, InvalidInput, UploadRefused, unprocessable
 from sp_services.services import documents as service
 
@@ -52,11 +51,8 @@ def _declared(body: Any) -> docs.Declared:
 
 
 @router.post("/documents", operation_id="createServiceDocumentUploadDestination")
-async def create_upload_destination(
-    request: Request,
-    principal: Principal = Depends(caller("createServiceDocumentUploadDestination")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def create_upload_destination(request: Request) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "createServiceDocumentUploadDestination")
     declared = _declared(await json_body(request))
     destination = await ctx.run(
         lambda s, now: service.create_destination(

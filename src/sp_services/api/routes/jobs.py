@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request, Response
 
 from sp_services.api import wire
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import authorize
 from sp_services.api.params import Params, json_body
 from sp_services.domain import ids
-from sp_services.domain.catalog import Principal
 from sp_services.domain.enums import JobStatus, SortField, SortOrder
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.job_query import MAX_PAGE_SIZE, JobQuery
@@ -28,11 +27,8 @@ def _check_job_id(job_id: str, extra_bad: list[str] | None = None) -> None:
 
 
 @router.get("/serviceJobs", operation_id="getServiceJobs")
-async def get_service_jobs(
-    request: Request,
-    principal: Principal = Depends(caller("getServiceJobs")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def get_service_jobs(request: Request) -> Response:
+    principal, ctx = await authorize(request, "getServiceJobs")
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds", "pageToken"))
     marketplace_ids = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
     if marketplace_ids and marketplace(marketplace_ids[0]) is None:
@@ -70,6 +66,7 @@ async def get_service_jobs(
             now=now,
         ),
         write=False,
+        short=True,
     )
     payload: dict[str, Any] = {"totalResultSize": page.total}
     if page.next_token:
@@ -77,30 +74,25 @@ async def get_service_jobs(
     if page.previous_token:
         payload["previousPageToken"] = page.previous_token
     payload["jobs"] = [wire.service_job(j) for j in page.jobs]
-    return {"payload": payload}
+    return wire.JSON({"payload": payload})
 
 
 @router.get("/serviceJobs/{serviceJobId}", operation_id="getServiceJobByServiceJobId")
-async def get_service_job(
-    serviceJobId: str,
-    principal: Principal = Depends(caller("getServiceJobByServiceJobId")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def get_service_job(request: Request, serviceJobId: str) -> Response:
+    principal, ctx = await authorize(request, "getServiceJobByServiceJobId")
     _check_job_id(serviceJobId)
 
     job = await ctx.run(
-        lambda s, _now: service.get_job(s, seller_id=principal.seller_id, job_id=serviceJobId), write=False
+        lambda s, _now: service.get_job(s, seller_id=principal.seller_id, job_id=serviceJobId),
+        write=False,
+        short=True,
     )
-    return {"payload": wire.service_job(job)}
+    return wire.JSON({"payload": wire.service_job(job)})
 
 
 @router.put("/serviceJobs/{serviceJobId}/cancellations", operation_id="cancelServiceJobByServiceJobId")
-async def cancel_service_job(
-    request: Request,
-    serviceJobId: str,
-    principal: Principal = Depends(caller("cancelServiceJobByServiceJobId")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def cancel_service_job(request: Request, serviceJobId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "cancelServiceJobByServiceJobId")
     p = Params(request, await json_body(request), body_fallbacks=("cancellationReasonCode",))
     code = p.string("cancellationReasonCode", required=True, max_length=100, pattern=ids.REASON_CODE)
     _check_job_id(serviceJobId, [] if code else ["cancellationReasonCode"])
@@ -115,11 +107,8 @@ async def cancel_service_job(
 
 
 @router.put("/serviceJobs/{serviceJobId}/completions", operation_id="completeServiceJobByServiceJobId")
-async def complete_service_job(
-    serviceJobId: str,
-    principal: Principal = Depends(caller("completeServiceJobByServiceJobId")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def complete_service_job(request: Request, serviceJobId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "completeServiceJobByServiceJobId")
     _check_job_id(serviceJobId)
 
     await ctx.run(lambda s, now: service.complete_job(s, seller_id=principal.seller_id, job_id=serviceJobId, now=now))

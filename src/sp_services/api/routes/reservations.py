@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from sp_services.api.availability import availability_wire, parse_availability
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import authorize
 from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
-from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import ErrorItem, InvalidInput
 from sp_services.domain.recurrence import Availability
 from sp_services.domain.resources import Reservation, ReservationType
@@ -52,9 +51,8 @@ def _payload(reservation: Reservation, warnings: list[ErrorItem] | None = None) 
 
 
 @router.post("/reservation", operation_id="createReservation")
-async def create_reservation(
-    request: Request, principal: Principal = Depends(caller("createReservation")), ctx: AppContext = Depends(context)
-) -> dict[str, Any]:
+async def create_reservation(request: Request) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "createReservation")
     body = await json_body(request)
     resource_id, kind, availability = _reservation_body(body)
     marketplace_id = marketplace_of(Params(request, body, body_fallbacks=("marketplaceIds",)))
@@ -73,12 +71,8 @@ async def create_reservation(
 
 
 @router.put("/reservation/{reservationId}", operation_id="updateReservation")
-async def update_reservation(
-    request: Request,
-    reservationId: str,
-    principal: Principal = Depends(caller("updateReservation")),
-    ctx: AppContext = Depends(context),
-) -> dict[str, Any]:
+async def update_reservation(request: Request, reservationId: str) -> dict[str, Any]:
+    principal, ctx = await authorize(request, "updateReservation")
     body = await json_body(request)
     if not ids.RESERVATION_ID.match(reservationId):
         raise InvalidInput.params(["reservationId"])
@@ -103,12 +97,8 @@ async def update_reservation(
 
 
 @router.delete("/reservation/{reservationId}", operation_id="cancelReservation", status_code=204)
-async def cancel_reservation(
-    request: Request,
-    reservationId: str,
-    principal: Principal = Depends(caller("cancelReservation")),
-    ctx: AppContext = Depends(context),
-) -> Response:
+async def cancel_reservation(request: Request, reservationId: str) -> Response:
+    principal, ctx = await authorize(request, "cancelReservation")
     if not ids.RESERVATION_ID.match(reservationId):
         raise InvalidInput.params(["reservationId"])
     marketplace_id = marketplace_of(Params(request, await json_body(request), body_fallbacks=("marketplaceIds",)))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from sp_services.api.context import AppContext, caller, context
+from sp_services.api.context import authorize
 from sp_services.api.params import Params, json_body, marketplace_of
 from sp_services.domain import ids
 from sp_services.domain.capacity import minute_text
-from sp_services.domain.catalog import Principal
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.times import format_utc_seconds
 from sp_services.services import slots as service
@@ -32,9 +31,8 @@ def _report(report: service.SlotReport) -> Response:
 
 
 @router.get("/appointmentSlots", operation_id="getAppointmentSlots")
-async def get_appointment_slots(
-    request: Request, principal: Principal = Depends(caller("getAppointmentSlots")), ctx: AppContext = Depends(context)
-) -> Response:
+async def get_appointment_slots(request: Request) -> Response:
+    principal, ctx = await authorize(request, "getAppointmentSlots")
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds",))
     asin = p.string("asin", required=True, pattern=ids.ASIN)
     store_id = p.string("storeId", required=True, max_length=100)
@@ -58,12 +56,8 @@ async def get_appointment_slots(
 
 
 @router.get("/serviceJobs/{serviceJobId}/appointmentSlots", operation_id="getAppointmmentSlotsByJobId")
-async def get_appointment_slots_by_job_id(
-    request: Request,
-    serviceJobId: str,
-    principal: Principal = Depends(caller("getAppointmmentSlotsByJobId")),
-    ctx: AppContext = Depends(context),
-) -> Response:
+async def get_appointment_slots_by_job_id(request: Request, serviceJobId: str) -> Response:
+    principal, ctx = await authorize(request, "getAppointmmentSlotsByJobId")
     if not ids.SERVICE_JOB_ID.match(serviceJobId):
         raise InvalidInput.params(["serviceJobId"])
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds",))

@@ -23,7 +23,7 @@ from sp_services.domain.times import format_utc, parse_iso
 from sp_services.persistence import tables as t
 
 from .base import Repository
-from .jobs import TAG_PRODUCT_ORDER, TAG_SKILL, TAG_TRACKING, JobRepository, job_from_row
+from .jobs import JOBS, TAG_PRODUCT_ORDER, TAG_SKILL, TAG_TRACKING, JobRepository, job_from_row
 
 J = t.ServiceJob
 Key = tuple[Any, ...]
@@ -146,12 +146,12 @@ class JobListing(Repository):
 
     def _read(
         self, parts: Sequence[tuple[list[Any], Any]], field: SortField, key: list[Any] | None, ascending: bool, n: int
-    ) -> list[tuple[t.ServiceJob, str]]:
+    ) -> list[tuple[Any, str]]:
         """The first ``n`` rows after ``key`` in the given direction, over all parts merged."""
-        found: list[tuple[t.ServiceJob, str]] = []
+        found: list[tuple[Any, str]] = []
         for conds, status in parts:
             found += [
-                (row, st) for row, st in self.session.execute(self._select(conds, status, field, key, ascending, n))
+                (row, row[-1]) for row in self.session.execute(self._select(conds, status, field, key, ascending, n))
             ]
         # The parts are each in order; merging in Python agrees with the database's order for these
         # keys (ASCII status names, UTC instants, lowercase hex ids) under any common collation.
@@ -163,13 +163,13 @@ class JobListing(Repository):
     ) -> Select[Any]:
         by_status = field is SortField.JOB_STATUS
         cols = [status, J.created_at, J.service_job_id] if by_status else [J.created_at, J.service_job_id]
-        stmt = select(J, status).where(*conds)
+        stmt = select(JOBS, status).where(*conds)
         if key is not None:
             stmt = stmt.where(tuple_(*cols) > tuple_(*key) if ascending else tuple_(*cols) < tuple_(*key))
         return stmt.order_by(*(c.asc() if ascending else c.desc() for c in cols)).limit(n)
 
 
-def _row_key(row: t.ServiceJob, status: str, field: SortField) -> tuple[Any, ...]:
+def _row_key(row: Any, status: str, field: SortField) -> tuple[Any, ...]:
     if field is SortField.JOB_STATUS:
         return (status, row.created_at, row.service_job_id)
     return (row.created_at, row.service_job_id)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from sp_services.domain.enums import (
     AppointmentStatus,
@@ -19,6 +19,7 @@ from sp_services.domain.enums import (
 from sp_services.domain.jobs import Appointment, Fulfillment, Job, JobEvent, TechnicianRef
 from sp_services.domain.times import format_utc, parse_iso
 from sp_services.persistence import tables as t
+from sp_services.persistence.prepared import Prepared
 
 from .base import Repository
 from .capacity import MAX_SPAN
@@ -27,7 +28,43 @@ J = t.ServiceJob
 TAG_SKILL, TAG_PRODUCT_ORDER, TAG_TRACKING = "skill", "product_order", "tracking"
 
 
-def job_from_row(row: t.ServiceJob, appointments: Sequence[Appointment]) -> Job:
+# Hot reads select table columns (Core rows), not ORM entities: no identity map or instance state
+# per row, a third of the cost. A row has the same attribute names as the entity.
+JOBS = J.__table__
+APPOINTMENTS = t.AppointmentRow.__table__
+_JOB = select(JOBS).where(JOBS.c.service_job_id == bindparam("job_id"))
+JOB_BY_ID = Prepared(_JOB)
+JOB_BY_ID_LOCKED = Prepared(_JOB.with_for_update())
+APPOINTMENTS_OF = Prepared(
+    select(APPOINTMENTS)
+    .where(APPOINTMENTS.c.service_job_id.in_(bindparam("job_ids", expanding=True)))
+    .order_by(APPOINTMENTS.c.created_at, APPOINTMENTS.c.appointment_id)
+)
+_AT, _T = t.AppointmentTechnician.__table__, t.Technician.__table__
+CREWS_OF = Prepared(
+    select(_AT.c.appointment_id, _AT.c.technician_id, _T.c.name)
+    .join(_T, _T.c.technician_id == _AT.c.technician_id)
+    .where(_AT.c.appointment_id.in_(bindparam("appointment_ids", expanding=True)))
+    .order_by(_AT.c.appointment_id, _AT.c.position)
+)
+_COLUMNS = {c.name: i for i, c in enumerate(JOBS.c)}
+_APPOINTMENT_COLUMNS = {c.name: i for i, c in enumerate(APPOINTMENTS.c)}
+
+
+class _Row:
+    """A prepared statement's row read by column name (what job_from_row expects)."""
+
+    __slots__ = ("_columns", "_values")
+
+    def __init__(self, values: tuple[Any, ...], columns: dict[str, int]) -> None:
+        self._values, self._columns = values, columns
+
+    def __getattr__(self, name: str) -> Any:
+        return self._values[self._columns[name]]
+
+
+def job_from_row(row: Any, appointments: Sequence[Appointment]) -> Job:
+    """A job from a ``service_jobs`` row (a Core row or an entity: the same attribute names)."""
     preferred = tuple(
         (parsed[0], int(p["durationInMinutes"]))
         for p in row.preferred_appointment_times
@@ -261,13 +298,10 @@ class JobRepository(Repository):
     # ---- reads --------------------------------------------------------------------------------
     def get_job(self, job_id: str, *, for_update: bool = False) -> Job | None:
         """The whole job with its appointments; ``for_update`` locks the row until commit."""
-        stmt = select(J).where(J.service_job_id == job_id)
-        if for_update:
-            stmt = stmt.with_for_update()
-        row = self.session.scalar(stmt)
+        row = (JOB_BY_ID_LOCKED if for_update else JOB_BY_ID).first(self.session, job_id=job_id)
         if row is None:
             return None
-        return job_from_row(row, self.appointments_of([job_id])[job_id])
+        return job_from_row(_Row(row, _COLUMNS), self.appointments_of([job_id])[job_id])
 
     def jobs_of_order(self, service_order_id: str) -> list[tuple[str, JobStatus]]:
         rows = self.session.execute(
@@ -281,18 +315,11 @@ class JobRepository(Repository):
         result: dict[str, list[Appointment]] = defaultdict(list)
         if not job_ids:
             return result
-        A, AT, T = t.AppointmentRow, t.AppointmentTechnician, t.Technician
-        rows = self.session.scalars(
-            select(A).where(A.service_job_id.in_(job_ids)).order_by(A.created_at, A.appointment_id)
-        ).all()
+        rows = [_Row(r, _APPOINTMENT_COLUMNS) for r in APPOINTMENTS_OF.rows(self.session, job_ids=list(job_ids))]
         techs: dict[str, list[TechnicianRef]] = defaultdict(list)
         if rows:
-            for appt_id, tech_id, name in self.session.execute(
-                select(AT.appointment_id, AT.technician_id, T.name)
-                .join(T, T.technician_id == AT.technician_id)
-                .where(AT.appointment_id.in_([r.appointment_id for r in rows]))
-                .order_by(AT.appointment_id, AT.position)
-            ):
+            crews = CREWS_OF.rows(self.session, appointment_ids=[r.appointment_id for r in rows])
+            for appt_id, tech_id, name in crews:
                 techs[appt_id].append(TechnicianRef(tech_id, name))
         for r in rows:
             result[r.service_job_id].append(

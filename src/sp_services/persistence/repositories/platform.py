@@ -82,6 +82,10 @@ class PlatformRepository(Repository):
         ).first()
         return None if row is None else (Principal(row[0], row[1], tuple(row[2])), row[3])
 
+    def ping(self) -> None:
+        """A round trip to the database (readiness)."""
+        self.session.execute(select(1)).scalar()
+
     # small server-side state (the demo data's printed credentials)
     def get_value(self, key: str) -> str | None:
         row = self.session.get(t.KeyValue, key)
