@@ -1,4 +1,6 @@
-"""Usage plans per operation: (rate per second, burst). Source: services.json operation descriptions."""
+"""Usage plans per operation: (rate per second, burst). Source: services.json operation descriptions
+for the Services API; our own for the analytics and report operations (docs/design.md §6), which
+read much more per request."""
 
 from __future__ import annotations
 
@@ -20,4 +22,10 @@ RATE_LIMITS: dict[str, tuple[float, int]] = {
     "getAppointmmentSlotsByJobId": (5.0, 20),
     "getAppointmentSlots": (20.0, 40),
     "createServiceDocumentUploadDestination": (5.0, 20),
+    # Post-fulfillment analytics and the Manage Jobs report (ours).
+    "getTechnicianPerformance": (2.0, 10),
+    "getStorePerformance": (2.0, 10),
+    "getCapacityAnalytics": (2.0, 10),
+    "getPaymentAnalytics": (2.0, 10),
+    "getJobsReport": (0.5, 2),
 }

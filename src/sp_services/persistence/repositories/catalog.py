@@ -91,6 +91,29 @@ class CatalogRepository(Repository):
         row = self.session.get(t.Technician, technician_id)
         return None if row is None else _technician(row)
 
+    def stores(self, store_ids: Sequence[str]) -> dict[str, Store]:
+        """The stores among ``store_ids`` that exist (one query)."""
+        if not store_ids:
+            return {}
+        rows = self.session.scalars(select(t.Store).where(t.Store.store_id.in_(set(store_ids))))
+        return {row.store_id: _store(row) for row in rows}
+
+    def stores_of(self, seller_id: str, marketplace_id: str) -> list[Store]:
+        """The seller's stores in one marketplace, by id."""
+        rows = self.session.scalars(
+            select(t.Store)
+            .where(t.Store.seller_id == seller_id, t.Store.marketplace_id == marketplace_id)
+            .order_by(t.Store.store_id)
+        )
+        return [_store(row) for row in rows]
+
+    def technicians_of(self, seller_id: str) -> list[Technician]:
+        """The seller's technicians, by id."""
+        rows = self.session.scalars(
+            select(t.Technician).where(t.Technician.seller_id == seller_id).order_by(t.Technician.technician_id)
+        )
+        return [_technician(row) for row in rows]
+
     def technicians(self, technician_ids: Sequence[str]) -> dict[str, Technician]:
         """The technicians among ``technician_ids`` that exist (one query)."""
         if not technician_ids:
