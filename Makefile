@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test contract lint bench venv demo migrate clean
+.PHONY: run test contract lint bench bench-peer venv demo migrate clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,21 @@ CONTRACT_EXAMPLES ?= 300
 contract: $(STAMP)
 	SP_SERVICES_CONTRACT_EXAMPLES=$(CONTRACT_EXAMPLES) $(BIN)/pytest -q tests/contract
 
+# Benchmarks print figures and the ratios the targets are stated in (README, Performance). The
+# HTTP load generator is wrk from Debian's packages, installed here when missing.
+BENCH_POSTGRES_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+WRK_INSTALL = command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+
 bench: $(STAMP)
+	@$(WRK_INSTALL)
 	$(BIN)/python benchmarks/capacity_bench.py
+	$(BIN)/python benchmarks/http_bench.py
+	$(BIN)/python benchmarks/http_bench.py --database-url $(BENCH_POSTGRES_URL)
+
+# The same HTTP table beside Stoplight Prism (from npm, installed into .cache/prism) mocking the model.
+bench-peer: $(STAMP)
+	@$(WRK_INSTALL)
+	$(BIN)/python benchmarks/http_bench.py --peer
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests

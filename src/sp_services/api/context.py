@@ -16,6 +16,7 @@ import anyio.to_thread
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from sp_services.api.documents_cache import JobDocuments
 from sp_services.api.ratelimit import Limiter
 from sp_services.domain.catalog import Principal
 from sp_services.domain.enums import PROFESSIONAL_SERVICES_ROLE
@@ -48,6 +49,8 @@ class AppContext:
     clock: Callable[[], datetime] = field(default=system_clock)
     # token -> (principal, when it was checked, when the token expires)
     tokens: dict[str, tuple[Principal, datetime, datetime]] = field(default_factory=dict)
+    # Serialised jobs by revision (api/documents_cache.py).
+    job_documents: JobDocuments = field(default_factory=JobDocuments)
     # Database work runs on at most settings.db_threads threads at once (made on first use: a
     # limiter belongs to the event loop that runs the app).
     _threads: anyio.CapacityLimiter | None = None

@@ -76,6 +76,21 @@ def service_job(job: Job) -> dict[str, Any]:
     )
 
 
+def service_job_json(job: Job) -> bytes:
+    """The model's ServiceJob, serialised."""
+    return orjson.dumps(service_job(job))
+
+
+def job_page(total: int, next_token: str | None, previous_token: str | None, jobs: list[bytes]) -> bytes:
+    """The model's GetServiceJobsResponse around jobs already serialised."""
+    head: dict[str, Any] = {"totalResultSize": total}
+    if next_token:
+        head["nextPageToken"] = next_token
+    if previous_token:
+        head["previousPageToken"] = previous_token
+    return b'{"payload":' + orjson.dumps(head)[:-1] + b',"jobs":[' + b",".join(jobs) + b"]}}"
+
+
 def store(s: Store) -> dict[str, Any]:
     """Operator API: a created store."""
     return {

@@ -307,9 +307,11 @@ def _day_text(day: int) -> str:
     return f"{d.year:04d}-{d.month:02d}-{d.day:02d}"  # strftime's %Y does not pad years before 1000
 
 
+@lru_cache(maxsize=1 << 16)
 def minute_text(m: int) -> str:
     """``YYYY-MM-DDTHH:MM:00Z`` for minute ``m``: reports format thousands of minutes, so the date
-    part is formatted once per day instead of building a datetime for every value."""
+    part is formatted once per day instead of building a datetime for every value, and the same
+    slot starts, asked again and again, are formatted once."""
     day, rest = divmod(m, 1440)
     hours, minutes = divmod(rest, 60)
     return f"{_day_text(day)}T{hours:02d}:{minutes:02d}:00Z"

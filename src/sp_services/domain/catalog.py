@@ -30,6 +30,8 @@ class Store:
     booking_horizon_days: int = 14
     minimum_notice_minutes: int = 0
     requires_proof: bool = False
+    # Grows with every change of the store's capacity: what is computed for one revision stays true.
+    capacity_revision: int = 0
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ are decoded by each column's own type, so they come out exactly as a Core query'
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +26,8 @@ class _Compiled:
     sql: str
     names: tuple[str, ...] | None  # positional parameter order (qmark), or None (named params)
     decoders: tuple[Callable[[Any], Any] | None, ...]
+    encoders: Mapping[str, Callable[[Any], Any]]  # parameter -> its type's bind processor, where it has one
+    literals: Mapping[str, Any]  # values written into the statement itself
 
 
 class Prepared:
@@ -33,23 +35,39 @@ class Prepared:
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self._expanding = tuple(
-            b.key for b in statement._get_embedded_bindparams() if isinstance(b, BindParameter) and b.expanding
-        )
+        binds = [b for b in statement._get_embedded_bindparams() if isinstance(b, BindParameter) and not b.unique]
+        self._expanding = tuple(dict.fromkeys(b.key for b in binds if b.expanding))
+        self._types = {b.key: b.type for b in binds}  # the parameters named when executing
         self._compiled: dict[tuple[str, tuple[int, ...]], _Compiled] = {}
+        self._columns = {str(c.key): i for i, c in enumerate(statement.selected_columns)}
 
     def _compile(self, dialect: Dialect, sizes: tuple[int, ...]) -> _Compiled:
         key = (dialect.name, sizes)
         found = self._compiled.get(key)
         if found is None:
-            placeholders = {name: [None] * n for name, n in zip(self._expanding, sizes, strict=True)}
+            # Compiling with IN lists rendered needs a value for every parameter: placeholders here,
+            # the real values come with each execution.
+            lengths = dict(zip(self._expanding, sizes, strict=True))
+            placeholders = {name: [None] * lengths[name] if name in lengths else None for name in self._types}
             stmt = self.statement.params(placeholders) if placeholders else self.statement
             compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
             names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
             decoders = tuple(
                 c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns
             )
-            found = self._compiled[key] = _Compiled(compiled.string, names, decoders)
+            # Literal values written into the statement (a LIMIT, a fixed status) keep theirs.
+            literals = {
+                name: bind.value
+                for name, bind in compiled.binds.items()
+                if name not in self._types and not name.startswith("%(")
+            }
+            encoders = {
+                name: encode
+                for name, bind in compiled.binds.items()
+                if not name.startswith("%(")
+                and (encode := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            }
+            found = self._compiled[key] = _Compiled(compiled.string, names, decoders, encoders, literals)
         return found
 
     def rows(self, session: Session, **params: Any) -> list[tuple[Any, ...]]:
@@ -59,7 +77,7 @@ class Prepared:
                 return []  # an empty IN list selects nothing
         dialect, driver = _driver_connection(session)
         compiled = self._compile(dialect, tuple(len(params[n]) for n in self._expanding))
-        values = _flatten(params, self._expanding)
+        values = _flatten(_encoded({**compiled.literals, **params}, compiled.encoders), self._expanding)
         cursor = driver.cursor()
         try:
             cursor.execute(compiled.sql, [values[n] for n in compiled.names] if compiled.names else values)
@@ -76,6 +94,31 @@ class Prepared:
         found = self.rows(session, **params)
         return found[0] if found else None
 
+    def records(self, session: Session, **params: Any) -> list[Record]:
+        """Every row, readable by column name (as a Core row is)."""
+        return [Record(row, self._columns) for row in self.rows(session, **params)]
+
+    def record(self, session: Session, **params: Any) -> Record | None:
+        """The first row readable by column name, or None."""
+        row = self.first(session, **params)
+        return None if row is None else Record(row, self._columns)
+
+
+
+class Record:
+    """A prepared statement's row read by column name, like a Core row."""
+
+    __slots__ = ("_columns", "_values")
+
+    def __init__(self, values: tuple[Any, ...], columns: dict[str, int]) -> None:
+        self._values, self._columns = values, columns
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[self._columns[name]]
+        except KeyError:
+            raise AttributeError(name) from None
+
 
 def _driver_connection(session: Session) -> tuple[Dialect, Any]:
     """The dialect and the DBAPI connection of the session's transaction (asked once per session:
@@ -85,6 +128,18 @@ def _driver_connection(session: Session) -> tuple[Dialect, Any]:
         connection = session.connection()
         found = session.info["_driver_connection"] = (connection.dialect, connection.connection.driver_connection)
     return found
+
+
+def _encoded(params: dict[str, Any], encoders: Mapping[str, Callable[[Any], Any]]) -> dict[str, Any]:
+    """Values as the columns' types store them (e.g. an aware instant as SQLite's UTC text)."""
+    if not encoders:
+        return params
+    out = dict(params)
+    for name, encode in encoders.items():
+        if name in out and out[name] is not None:
+            value = out[name]
+            out[name] = [encode(v) for v in value] if isinstance(value, list) else encode(value)
+    return out
 
 
 def _flatten(params: dict[str, Any], expanding: Sequence[str]) -> dict[str, Any]:

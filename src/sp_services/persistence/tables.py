@@ -105,6 +105,8 @@ class Store(Base):
     minimum_notice_minutes: Mapped[int] = mapped_column(Integer)
     requires_proof: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime]
+    # Grows with every change of the store's capacity (migration 0006): computed slots may be kept.
+    capacity_revision: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class Technician(Base):
@@ -173,6 +175,8 @@ class ServiceJob(Base):
     cancellation_reason_code: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Grows with every event of the job (migration 0006): a worker may keep its serialised form.
+    revision: Mapped[int] = mapped_column(Integer, server_default="1")
 
     appointments: Mapped[list[AppointmentRow]] = relationship(
         back_populates="job", order_by="AppointmentRow.created_at", lazy="raise"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -25,7 +26,7 @@ from sp_services.domain.marketplaces import marketplace
 from sp_services.domain.paging import Cursor, decode_cursor, encode_cursor
 from sp_services.domain.times import format_utc_micros, parse_iso
 from sp_services.persistence.repositories.catalog import CatalogRepository
-from sp_services.persistence.repositories.job_listing import JobListing
+from sp_services.persistence.repositories.job_listing import JobListing, Listed
 from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services.documents import has_proof
 
@@ -65,16 +66,40 @@ def get_job(session: Session, *, seller_id: str, job_id: str) -> Job:
     return load_job(session, seller_id=seller_id, job_id=job_id)
 
 
+Known = Callable[[str, int], bool]
+
+
+def read_job(session: Session, *, seller_id: str, job_id: str, known: Known) -> Listed:
+    """getServiceJobByServiceJobId for a caller that may hold the job already: the job's revision,
+    and the whole job only when ``known(job_id, revision)`` says the caller does not have it."""
+    repo = JobRepository(session)
+    found = repo.revision_of(job_id)
+    if found is None:
+        raise Wording.CLOSING.not_found(job_id)
+    if found[0] != seller_id:
+        raise Wording.CLOSING.unauthorized()
+    if known(job_id, found[1]):
+        return Listed(job_id, found[1], None)
+    return Listed(job_id, found[1], load_job(session, seller_id=seller_id, job_id=job_id))
+
+
 @dataclass(frozen=True)
 class JobPage:
     total: int
-    jobs: list[Job]
+    jobs: list[Listed]  # the whole job, or None where the caller holds that revision already
     next_token: str | None
     previous_token: str | None
 
 
 def list_jobs(
-    session: Session, *, seller_id: str, query: JobQuery, page_token: str | None, secret: bytes, now: datetime
+    session: Session,
+    *,
+    seller_id: str,
+    query: JobQuery,
+    page_token: str | None,
+    secret: bytes,
+    now: datetime,
+    known: Known | None = None,
 ) -> JobPage:
     """getServiceJobs: filter, count, and one keyset page with opaque tokens both ways.
 
@@ -90,7 +115,7 @@ def list_jobs(
         key, as_of = _split_as_of(cursor.key)
     listing = JobListing(session)
     jobs, next_key, prev_key = listing.page(
-        seller_id, query, key, backwards=cursor is not None and cursor.direction == "prev", as_of=as_of
+        seller_id, query, key, backwards=cursor is not None and cursor.direction == "prev", as_of=as_of, known=known
     )
     total = listing.count(seller_id, query, as_of=as_of if by_status else None)
 

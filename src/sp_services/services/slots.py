@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import operator
+from bisect import bisect_left
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from threading import Lock
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -96,29 +99,90 @@ def slots_for(
     end: datetime,
     now: datetime,
     except_appointment: str | None = None,
+    reuse: bool = False,
 ) -> SlotReport:
     """Slots of ``duration`` minutes on the store's grid starting within [start, end), and never
     before now + the store's notice nor at or after now + its booking horizon (what a buyer can
-    book; booking checks against this same list). ``except_appointment`` counts as free."""
+    book; booking checks against this same list). ``except_appointment`` counts as free.
+
+    ``reuse`` (reads only): slots are computed for whole UTC days and kept per worker for the
+    store's capacity revision (every capacity change grows it), then cut to the window; a booking
+    computes afresh, inside its own transaction's changes."""
     earliest = to_minute(now) + store.minimum_notice_minutes + (1 if now.second or now.microsecond else 0)
-    horizon = to_minute(now) + store.booking_horizon_days * 24 * 60
+    horizon = to_minute(now) + store.booking_horizon_days * _DAY
     first, last = max(to_minute(start), earliest), min(to_minute(end), horizon)
-    window = (min(first, last), last + duration)
+    days = (min(first, last) // _DAY * _DAY, max(-(-last // _DAY) * _DAY, min(first, last) // _DAY * _DAY + _DAY))
+    key = (
+        store.store_id,
+        store.capacity_revision,
+        store.slot_step_minutes,
+        store.timezone,
+        duration,
+        except_appointment,
+        days,
+    )
+    computed = _KEPT.get(key) if reuse else None
+    if computed is None:
+        computed = _compute(session, store, duration, days, except_appointment)
+        if reuse:
+            _KEPT.put(key, computed)
+    lo, hi = bisect_left(computed.starts, first), bisect_left(computed.starts, last) if first < last else 0
+    return SlotReport(start, end, computed.real_time, computed.slots[lo : max(lo, hi)])
+
+
+_DAY = 24 * 60
+
+
+@dataclass(frozen=True)
+class _Computed:
+    real_time: bool
+    slots: list[tuple[int, int, int]]  # ascending by start
+    starts: list[int]
+
+
+def _compute(
+    session: Session, store: Store, duration: int, days: tuple[int, int], except_appointment: str | None
+) -> _Computed:
+    """Every slot starting within ``days`` (whole UTC days), from one capacity read."""
+    window = (days[0], days[1] + duration)
     tz = ZoneInfo(store.timezone)
-    starts = grid_starts((window[0], last), tz=tz, step_minutes=store.slot_step_minutes) if first < last else []
+    starts = grid_starts(days, tz=tz, step_minutes=store.slot_step_minutes)
     view = capacity_views(session, [store_resource(store)], window, except_appointment=except_appointment)[
         store.store_id
     ]
-    real_time = view.has_schedule
-    if real_time:
+    if view.has_schedule:
         scheduled, available = view.scheduled, view.available
     else:
         # Working hours stand in for a schedule: one job at a time, bookings and reservations counted.
         scheduled = _working_hours(store, window)
         available = combine(combine(scheduled, view.reserved, operator.sub), view.encumbered, operator.sub)
-    return SlotReport(
-        start, end, real_time, appointment_slots(starts, duration, scheduled=scheduled, available=available)
-    )
+    slots = appointment_slots(starts, duration, scheduled=scheduled, available=available)
+    return _Computed(view.has_schedule, slots, [s for s, _, _ in slots])
+
+
+class _Kept:
+    """Computed slots per worker, least recently used first out (a lock: PostgreSQL reads run on threads)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[object, ...], _Computed] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple[object, ...]) -> _Computed | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[object, ...], value: _Computed) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+
+_KEPT = _Kept(512)
 
 
 def _offering_duration(session: Session, *, seller_id: str, marketplace_id: str, asin: str) -> int:
@@ -149,7 +213,7 @@ def slots_for_asin(
         raise InvalidInput.params(["marketplaceIds"], "The store is in another marketplace.")
     window = resolve_window(start, end, store=store, now=now, messages=ASIN_MESSAGES)
     duration = _offering_duration(session, seller_id=seller_id, marketplace_id=marketplace_id, asin=asin)
-    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now)
+    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now, reuse=True)
 
 
 def slots_for_job(
@@ -182,4 +246,5 @@ def slots_for_job(
         end=window[1],
         now=now,
         except_appointment=own.appointment_id if own else None,
+        reuse=True,
     )

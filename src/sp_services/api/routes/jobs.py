@@ -7,13 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from sp_services.api import wire
-from sp_services.api.context import authorize
+from sp_services.api.context import AppContext, authorize
 from sp_services.api.params import Params, json_body
 from sp_services.domain import ids
 from sp_services.domain.enums import JobStatus, SortField, SortOrder
 from sp_services.domain.errors import InvalidInput
 from sp_services.domain.job_query import MAX_PAGE_SIZE, JobQuery
 from sp_services.domain.marketplaces import marketplace
+from sp_services.persistence.repositories.job_listing import Listed
 from sp_services.services import jobs as service
 
 router = APIRouter(prefix="/service/v1", tags=["service"])
@@ -56,6 +57,7 @@ async def get_service_jobs(request: Request) -> Response:
     page_token = p.string("pageToken", max_length=2000)
     p.check()
 
+    held: dict[str, bytes] = {}
     page = await ctx.run(
         lambda s, now: service.list_jobs(
             s,
@@ -64,17 +66,20 @@ async def get_service_jobs(request: Request) -> Response:
             page_token=page_token,
             secret=ctx.settings.resolved_secret_key,
             now=now,
+            known=ctx.job_documents.taking(held),
         ),
         write=False,
         short=True,
     )
-    payload: dict[str, Any] = {"totalResultSize": page.total}
-    if page.next_token:
-        payload["nextPageToken"] = page.next_token
-    if page.previous_token:
-        payload["previousPageToken"] = page.previous_token
-    payload["jobs"] = [wire.service_job(j) for j in page.jobs]
-    return wire.JSON({"payload": payload})
+    documents = [held[j.job_id] if j.job is None else _document(ctx, j) for j in page.jobs]
+    body = wire.job_page(page.total, page.next_token, page.previous_token, documents)
+    return Response(body, media_type="application/json")
+
+
+def _document(ctx: AppContext, listed: Listed) -> bytes:
+    """The job's ServiceJob JSON, kept for its revision."""
+    assert listed.job is not None
+    return ctx.job_documents.put(listed.job_id, listed.revision, wire.service_job_json(listed.job))
 
 
 @router.get("/serviceJobs/{serviceJobId}", operation_id="getServiceJobByServiceJobId")
@@ -82,12 +87,16 @@ async def get_service_job(request: Request, serviceJobId: str) -> Response:
     principal, ctx = await authorize(request, "getServiceJobByServiceJobId")
     _check_job_id(serviceJobId)
 
-    job = await ctx.run(
-        lambda s, _now: service.get_job(s, seller_id=principal.seller_id, job_id=serviceJobId),
+    held: dict[str, bytes] = {}
+    read = await ctx.run(
+        lambda s, _now: service.read_job(
+            s, seller_id=principal.seller_id, job_id=serviceJobId, known=ctx.job_documents.taking(held)
+        ),
         write=False,
         short=True,
     )
-    return wire.JSON({"payload": wire.service_job(job)})
+    document = held[read.job_id] if read.job is None else _document(ctx, read)
+    return Response(b'{"payload":' + document + b"}", media_type="application/json")
 
 
 @router.put("/serviceJobs/{serviceJobId}/cancellations", operation_id="cancelServiceJobByServiceJobId")

@@ -51,6 +51,7 @@ async def get_appointment_slots(request: Request) -> Response:
             now=now,
         ),
         write=False,
+        short=True,
     )
     return _report(report)
 
@@ -74,5 +75,6 @@ async def get_appointment_slots_by_job_id(request: Request, serviceJobId: str) -
             now=now,
         ),
         write=False,
+        short=True,
     )
     return _report(report)

@@ -6,8 +6,10 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, delete, or_, select
+from sqlalchemy import Text, and_, case, cast, delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from sp_services.domain.enums import AppointmentStatus
 from sp_services.domain.recurrence import Availability, Recurrence, to_minute
@@ -52,6 +54,15 @@ def _reservation(row: t.Reservation) -> Reservation:
     )
 
 
+def capacity_changed(session: Session, store_id: Any) -> None:
+    """Grow the store's capacity revision (``store_id`` a value or a scalar subquery; not a store: no-op).
+
+    Every write that changes what a store's capacity reads (its schedule, its reservations, the
+    ACTIVE appointments of its jobs) calls this, so computed slots kept for a revision stay true."""
+    S = t.Store
+    session.execute(update(S).where(S.store_id == store_id).values(capacity_revision=S.capacity_revision + 1))
+
+
 class CapacityRepository(Repository):
     # ---- resources ----------------------------------------------------------------------------
     def resource(self, resource_id: str, *, for_update: bool = False) -> Resource | None:
@@ -82,6 +93,7 @@ class CapacityRepository(Repository):
         self, resource_id: str, seller_id: str, records: Sequence[Availability], *, now: datetime
     ) -> None:
         self.session.execute(delete(t.ScheduleRecord).where(t.ScheduleRecord.resource_id == resource_id))
+        capacity_changed(self.session, resource_id)
         self.session.add_all(
             t.ScheduleRecord(
                 resource_id=resource_id, seller_id=seller_id, position=i, created_at=now, **_availability_columns(a)
@@ -107,6 +119,7 @@ class CapacityRepository(Repository):
 
     # ---- reservations -------------------------------------------------------------------------
     def add_reservation(self, reservation: Reservation, *, now: datetime) -> None:
+        capacity_changed(self.session, reservation.resource_id)
         self.session.add(
             t.Reservation(
                 reservation_id=reservation.reservation_id,
@@ -124,7 +137,12 @@ class CapacityRepository(Repository):
         return None if row is None else _reservation(row)
 
     def delete_reservation(self, reservation_id: str) -> None:
-        self.session.execute(delete(t.Reservation).where(t.Reservation.reservation_id == reservation_id))
+        R = t.Reservation
+        owner = select(R.resource_id).where(R.reservation_id == reservation_id).scalar_subquery()
+        self.session.execute(
+            update(t.Store).where(t.Store.store_id == owner).values(capacity_revision=t.Store.capacity_revision + 1)
+        )
+        self.session.execute(delete(R).where(R.reservation_id == reservation_id))
 
     def reserved(
         self, resource_ids: Sequence[str], window: tuple[datetime, datetime]

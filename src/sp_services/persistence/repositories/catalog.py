@@ -5,17 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import BackgroundCheck, ServiceLocationType, ServiceType
 from sp_services.persistence import tables as t
+from sp_services.persistence.prepared import Prepared
 
 from .base import Repository
 
+_STORES, _OFFERINGS = t.Store.__table__, t.ServiceOffering.__table__
+STORE_BY_ID = Prepared(select(_STORES).where(_STORES.c.store_id == bindparam("store_id")))
+OFFERING = Prepared(
+    select(_OFFERINGS).where(
+        _OFFERINGS.c.seller_id == bindparam("seller_id"),
+        _OFFERINGS.c.marketplace_id == bindparam("marketplace_id"),
+        _OFFERINGS.c.asin == bindparam("asin"),
+    )
+)
 
-def _store(row: t.Store) -> Store:
+
+def _store(row: Any) -> Store:
     return Store(
         store_id=row.store_id,
         seller_id=row.seller_id,
@@ -28,6 +40,7 @@ def _store(row: t.Store) -> Store:
         booking_horizon_days=row.booking_horizon_days,
         minimum_notice_minutes=row.minimum_notice_minutes,
         requires_proof=row.requires_proof,
+        capacity_revision=row.capacity_revision,
     )
 
 
@@ -44,7 +57,7 @@ def _technician(row: t.Technician) -> Technician:
     )
 
 
-def _offering(row: t.ServiceOffering) -> Offering:
+def _offering(row: Any) -> Offering:
     return Offering(
         seller_id=row.seller_id,
         marketplace_id=row.marketplace_id,
@@ -63,9 +76,9 @@ class CatalogRepository(Repository):
         """The store; ``for_update`` locks its row until commit, the lock every request that takes
         capacity from the store holds (see ``CapacityRepository.resource``)."""
         if not for_update:
-            row = self.session.get(t.Store, store_id)
-        else:
-            row = self.session.scalar(select(t.Store).where(t.Store.store_id == store_id).with_for_update())
+            found = STORE_BY_ID.record(self.session, store_id=store_id)
+            return None if found is None else _store(found)
+        row = self.session.scalar(select(t.Store).where(t.Store.store_id == store_id).with_for_update())
         return None if row is None else _store(row)
 
     def add_store(self, store: Store, *, now: datetime) -> None:
@@ -138,13 +151,7 @@ class CatalogRepository(Repository):
         self.session.flush()
 
     def get_offering(self, seller_id: str, marketplace_id: str, asin: str) -> Offering | None:
-        row = self.session.scalar(
-            select(t.ServiceOffering).where(
-                t.ServiceOffering.seller_id == seller_id,
-                t.ServiceOffering.marketplace_id == marketplace_id,
-                t.ServiceOffering.asin == asin,
-            )
-        )
+        row = OFFERING.record(self.session, seller_id=seller_id, marketplace_id=marketplace_id, asin=asin)
         return None if row is None else _offering(row)
 
     def add_offering(self, offering: Offering, *, now: datetime) -> None:

@@ -22,7 +22,7 @@ from sp_services.persistence import tables as t
 from sp_services.persistence.prepared import Prepared
 
 from .base import Repository
-from .capacity import MAX_SPAN
+from .capacity import MAX_SPAN, capacity_changed
 
 J = t.ServiceJob
 TAG_SKILL, TAG_PRODUCT_ORDER, TAG_TRACKING = "skill", "product_order", "tracking"
@@ -47,20 +47,8 @@ CREWS_OF = Prepared(
     .where(_AT.c.appointment_id.in_(bindparam("appointment_ids", expanding=True)))
     .order_by(_AT.c.appointment_id, _AT.c.position)
 )
-_COLUMNS = {c.name: i for i, c in enumerate(JOBS.c)}
-_APPOINTMENT_COLUMNS = {c.name: i for i, c in enumerate(APPOINTMENTS.c)}
-
-
-class _Row:
-    """A prepared statement's row read by column name (what job_from_row expects)."""
-
-    __slots__ = ("_columns", "_values")
-
-    def __init__(self, values: tuple[Any, ...], columns: dict[str, int]) -> None:
-        self._values, self._columns = values, columns
-
-    def __getattr__(self, name: str) -> Any:
-        return self._values[self._columns[name]]
+REVISION_OF = Prepared(select(JOBS.c.seller_id, JOBS.c.revision).where(JOBS.c.service_job_id == bindparam("job_id")))
+JOBS_BY_IDS = Prepared(select(JOBS).where(JOBS.c.service_job_id.in_(bindparam("job_ids", expanding=True))))
 
 
 def job_from_row(row: Any, appointments: Sequence[Appointment]) -> Job:
@@ -162,6 +150,9 @@ class JobRepository(Repository):
             created_at=now,
             updated_at=now,
         )
+        capacity_changed(
+            self.session, select(J.store_id).where(J.service_job_id == appointment.service_job_id).scalar_subquery()
+        )
         row.technicians = [
             t.AppointmentTechnician(technician_id=tech.technician_id, position=i)
             for i, tech in enumerate(appointment.technicians)
@@ -171,15 +162,20 @@ class JobRepository(Repository):
 
     def set_job_status(self, job_id: str, event: JobEvent) -> None:
         """Move the job to ``event.status`` and record the event (every status change has one)."""
-        values: dict[str, Any] = {"status": event.status.value, "updated_at": event.at}
+        values: dict[str, Any] = {"status": event.status.value, "updated_at": event.at, "revision": J.revision + 1}
         if event.kind is JobEventKind.CANCELLED:
             values["cancellation_reason_code"] = event.reason_code
         self.session.execute(update(J).where(J.service_job_id == job_id).values(**values))
         self._add_event(job_id, event)
 
     def record(self, job_id: str, event: JobEvent) -> None:
-        """Record a change that leaves the job's status as it is; the job counts as updated then."""
-        self.session.execute(update(J).where(J.service_job_id == job_id).values(updated_at=event.at))
+        """Record a change that leaves the job's status as it is; the job counts as updated then.
+
+        Every change a job's wire shape shows (its appointments, crew, proof) is recorded so, and
+        each one grows the job's ``revision``: what a reader keeps for a revision stays true."""
+        self.session.execute(
+            update(J).where(J.service_job_id == job_id).values(updated_at=event.at, revision=J.revision + 1)
+        )
         self._add_event(job_id, event)
 
     def _add_event(self, job_id: str, event: JobEvent) -> None:
@@ -218,6 +214,9 @@ class JobRepository(Repository):
         ]
 
     def set_appointment_status(self, appointment_id: str, status: AppointmentStatus, *, now: datetime) -> None:
+        A = t.AppointmentRow
+        job = select(A.service_job_id).where(A.appointment_id == appointment_id).scalar_subquery()
+        capacity_changed(self.session, select(J.store_id).where(J.service_job_id == job).scalar_subquery())
         self.session.execute(
             update(t.AppointmentRow)
             .where(t.AppointmentRow.appointment_id == appointment_id)
@@ -298,10 +297,21 @@ class JobRepository(Repository):
     # ---- reads --------------------------------------------------------------------------------
     def get_job(self, job_id: str, *, for_update: bool = False) -> Job | None:
         """The whole job with its appointments; ``for_update`` locks the row until commit."""
-        row = (JOB_BY_ID_LOCKED if for_update else JOB_BY_ID).first(self.session, job_id=job_id)
+        row = (JOB_BY_ID_LOCKED if for_update else JOB_BY_ID).record(self.session, job_id=job_id)
         if row is None:
             return None
-        return job_from_row(_Row(row, _COLUMNS), self.appointments_of([job_id])[job_id])
+        return job_from_row(row, self.appointments_of([job_id])[job_id])
+
+    def revision_of(self, job_id: str) -> tuple[str, int] | None:
+        """The job's seller and revision, or None: all a reader needs when it holds that revision."""
+        row = REVISION_OF.first(self.session, job_id=job_id)
+        return None if row is None else (row[0], row[1])
+
+    def jobs_by_ids(self, job_ids: Sequence[str]) -> dict[str, Job]:
+        """The whole jobs with these ids (those that exist), with their appointments."""
+        rows = JOBS_BY_IDS.records(self.session, job_ids=list(job_ids))
+        appointments = self.appointments_of([r.service_job_id for r in rows])
+        return {r.service_job_id: job_from_row(r, appointments[r.service_job_id]) for r in rows}
 
     def jobs_of_order(self, service_order_id: str) -> list[tuple[str, JobStatus]]:
         rows = self.session.execute(
@@ -315,7 +325,7 @@ class JobRepository(Repository):
         result: dict[str, list[Appointment]] = defaultdict(list)
         if not job_ids:
             return result
-        rows = [_Row(r, _APPOINTMENT_COLUMNS) for r in APPOINTMENTS_OF.rows(self.session, job_ids=list(job_ids))]
+        rows = APPOINTMENTS_OF.records(self.session, job_ids=list(job_ids))
         techs: dict[str, list[TechnicianRef]] = defaultdict(list)
         if rows:
             crews = CREWS_OF.rows(self.session, appointment_ids=[r.appointment_id for r in rows])
