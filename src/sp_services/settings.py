@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     # Threads per worker that do database work at once (and pooled connections kept open): more
     # only adds contention for the interpreter lock; requests beyond them wait their turn.
     db_threads: int = Field(default=4, ge=1, le=64)
+    # Keep serialised jobs and computed slots per worker for as long as their revision holds
+    # ("off": read everything afresh on every request, e.g. to measure the cold path).
+    read_cache: Literal["on", "off"] = "on"
     access_token_ttl_seconds: int = 3600
     # "package.module:function" called with (decrypted bytes, content type) -> True when clean.
     content_scanner: str | None = None

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from sp_services import __version__
 from sp_services.api import errors, openapi
 from sp_services.api.context import AppContext, system_clock
+from sp_services.api.documents_cache import DEFAULT_CAPACITY, JobDocuments
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from sp_services.api.routes import (
@@ -65,6 +66,7 @@ def create_app(
         limiter=make_limiter(settings),
         document_store=DocumentStore.configured(settings),
         clock=clock,
+        job_documents=JobDocuments(DEFAULT_CAPACITY if settings.read_cache == "on" else 0),
     )
     errors.install(app)
     # Routes are matched in order: the most asked for first (each miss costs a few microseconds).

@@ -21,11 +21,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import BindParameter
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Compiled:
     sql: str
     names: tuple[str, ...] | None  # positional parameter order (qmark), or None (named params)
-    decoders: tuple[Callable[[Any], Any] | None, ...]
+    types: tuple[Any, ...]  # the selected columns' types
+    decoders: tuple[Callable[[Any], Any] | None, ...] | None  # made at the first execution
     encoders: Mapping[str, Callable[[Any], Any]]  # parameter -> its type's bind processor, where it has one
     literals: Mapping[str, Any]  # values written into the statement itself
 
@@ -52,9 +53,7 @@ class Prepared:
             stmt = self.statement.params(placeholders) if placeholders else self.statement
             compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
             names = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup else None
-            decoders = tuple(
-                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns
-            )
+            types = tuple(c.type.dialect_impl(dialect) for c in stmt.selected_columns)
             # Literal values written into the statement (a LIMIT, a fixed status) keep theirs.
             literals = {
                 name: bind.value
@@ -67,7 +66,7 @@ class Prepared:
                 if not name.startswith("%(")
                 and (encode := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
             }
-            found = self._compiled[key] = _Compiled(compiled.string, names, decoders, encoders, literals)
+            found = self._compiled[key] = _Compiled(compiled.string, names, types, None, encoders, literals)
         return found
 
     def rows(self, session: Session, **params: Any) -> list[tuple[Any, ...]]:
@@ -82,6 +81,12 @@ class Prepared:
         try:
             cursor.execute(compiled.sql, [values[n] for n in compiled.names] if compiled.names else values)
             fetched = cursor.fetchall()
+            if compiled.decoders is None:
+                # A type's decoder may depend on what the driver says it returns (PostgreSQL numerics).
+                driver_types = [d[1] for d in cursor.description]
+                compiled.decoders = tuple(
+                    t.result_processor(dialect, code) for t, code in zip(compiled.types, driver_types, strict=True)
+                )
         finally:
             cursor.close()
         decoders = compiled.decoders

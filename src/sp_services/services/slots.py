@@ -202,6 +202,7 @@ def slots_for_asin(
     start: str | None,
     end: str | None,
     now: datetime,
+    reuse: bool = True,
 ) -> SlotReport:
     """getAppointmentSlots."""
     store = CatalogRepository(session).get_store(store_id)
@@ -213,7 +214,7 @@ def slots_for_asin(
         raise InvalidInput.params(["marketplaceIds"], "The store is in another marketplace.")
     window = resolve_window(start, end, store=store, now=now, messages=ASIN_MESSAGES)
     duration = _offering_duration(session, seller_id=seller_id, marketplace_id=marketplace_id, asin=asin)
-    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now, reuse=True)
+    return slots_for(session, store=store, duration=duration, start=window[0], end=window[1], now=now, reuse=reuse)
 
 
 def slots_for_job(
@@ -225,6 +226,7 @@ def slots_for_job(
     start: str | None,
     end: str | None,
     now: datetime,
+    reuse: bool = True,
 ) -> SlotReport:
     """getAppointmmentSlotsByJobId: the job's store and scope of work."""
     job = load_job(session, seller_id=seller_id, job_id=job_id, wording=Wording.APPOINTMENT)
@@ -246,5 +248,5 @@ def slots_for_job(
         end=window[1],
         now=now,
         except_appointment=own.appointment_id if own else None,
-        reuse=True,
+        reuse=reuse,
     )
