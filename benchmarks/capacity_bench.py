@@ -1,5 +1,6 @@
-"""Capacity engine benchmark (`make bench`): the engine vs a naive per-slot scan in the same run,
-end-to-end HTTP latency, and 1,000 resources x 90 days through the batched reads.
+"""Capacity engine benchmark (`make bench`): the engine vs a naive per-slot scan in the same run
+(target: at least 500x), and 1,000 resources x 90 days through the batched reads (reported).
+End-to-end HTTP figures are benchmarks/http_bench.py's.
 
 Prints figures and ratios; asserts nothing (targets live here, not in the test suite).
 """
@@ -16,8 +17,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -127,13 +126,10 @@ def main() -> None:
     assert engine(schedule, loaded) == results[0], "engine and naive scan disagree"
     print("machine:", _machine())
     print(f"1 resource, {DAYS} days, weekly schedule, 300 reservations: slots (60 min on a 60 min grid) + fixed 30-min")
-    print(
-        f"  engine        p50 {statistics.median(e):8.2f} ms   p95 {pct(e, 0.95):8.2f} ms"
-        f"   min {e[0]:6.2f} ms   (target <= 2 ms)"
-    )
+    print(f"  engine        p50 {statistics.median(e):8.2f} ms   p95 {pct(e, 0.95):8.2f} ms   min {e[0]:6.2f} ms")
     print(f"  naive scan    p50 {statistics.median(n):8.2f} ms")
-    print(f"  ratio naive/engine: {statistics.median(n) / statistics.median(e):.0f}x   (target >= 10x)")
-    http_figures(schedule, reserved)
+    ratio = statistics.median(n) / statistics.median(e)
+    print(f"  ratio naive/engine: {ratio:.0f}x   (target >= 500x: {'met' if ratio >= 500 else 'MISSED'})")
     many_resources()
 
 
@@ -149,99 +145,14 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def _server(*, process: bool = False) -> tuple[object, object]:
-    """A server on a fresh SQLite database. ``process``: ``sp-services serve`` in its own process, so
-    the measuring client does not share the server's interpreter (and GIL), as a real client would not."""
-    from tests.support import make_world, migrated, start_process_server, start_server
+def _server() -> tuple[object, object]:
+    """A server on a fresh SQLite database (only its database and world are used)."""
+    from tests.support import make_world, migrated, start_server
 
     tmp = Path(tempfile.mkdtemp())
     db = migrated(f"sqlite:///{tmp / 'bench.db'}")
-    server = start_process_server(db, tmp, workers=1) if process else start_server(db, tmp, rate_limit="off")
+    server = start_server(db, tmp, rate_limit="off")
     return server, make_world(server)
-
-
-def http_figures(schedule: list[Availability], reserved: list[Availability]) -> None:
-    from sp_services.domain.marketplaces import US
-    from sp_services.domain.resources import ReservationType
-    from sp_services.services import capacity
-
-    server, world = _server(process=True)
-    now = server.clock()  # type: ignore[attr-defined]
-    with server.db.transaction() as s:  # type: ignore[attr-defined]
-        capacity.update_schedule(
-            s,
-            seller_id=world.seller_id,
-            resource_id=world.store_id,
-            marketplace_id=US,  # type: ignore[attr-defined]
-            records=schedule,
-            now=now,
-        )
-        import uuid
-
-        from sp_services.domain.resources import Reservation
-        from sp_services.persistence.repositories.capacity import CapacityRepository
-
-        repo = CapacityRepository(s)
-        for r in reserved:  # seeded directly: the point here is reading them back
-            repo.add_reservation(
-                Reservation(
-                    str(uuid.uuid4()),
-                    world.store_id,
-                    world.seller_id,  # type: ignore[attr-defined]
-                    ReservationType.BREAK,
-                    r,
-                ),
-                now=now,
-            )
-    client = httpx.Client(base_url=server.url, headers={"x-amz-access-token": world.token})  # type: ignore[attr-defined]
-    end = START + timedelta(days=DAYS)
-    slot_params = {
-        "asin": world.asin,
-        "storeId": world.store_id,
-        "marketplaceIds": US,  # type: ignore[attr-defined]
-        "startTime": START.isoformat(),
-        "endTime": end.isoformat(),
-    }
-
-    def slots() -> None:
-        r = client.get("/service/v1/appointmentSlots", params=slot_params)
-        assert r.status_code == 200, r.text
-
-    def fixed() -> None:
-        r = client.post(
-            f"/service/v1/serviceResources/{world.store_id}/capacity/fixed",  # type: ignore[attr-defined]
-            params={"marketplaceIds": US},
-            json={
-                "startDateTime": START.isoformat(),
-                "endDateTime": (START + timedelta(days=10)).isoformat(),
-                "slotDuration": 30,
-            },
-        )
-        assert r.status_code == 200, r.text
-
-    (job_id,) = world.job()  # type: ignore[attr-defined]
-
-    def baseline() -> None:
-        r = client.get(f"/service/v1/serviceJobs/{job_id}")
-        assert r.status_code == 200, r.text
-
-    # The floor: one authenticated read of one job on the same server, so the figures above can be
-    # read against what any request costs on this machine at this moment.
-    cases = (
-        ("GET serviceJobs/{id} (baseline)", baseline, ""),
-        ("GET appointmentSlots, 90 days", slots, "   (target p95 <= 10 ms)"),
-        ("POST capacity/fixed, 30-min, one page", fixed, "   (target p95 <= 10 ms)"),
-    )
-    floor = 0.0
-    for name, fn, target in cases:
-        fn()
-        t = timed(fn, 100)
-        floor = floor or statistics.median(t)
-        print(
-            f"  HTTP {name:40} p50 {statistics.median(t):7.2f} ms   p95 {pct(t, 0.95):7.2f} ms"
-            f"   {statistics.median(t) / floor:4.1f}x baseline{target}"
-        )
-    server.stop()  # type: ignore[attr-defined]
 
 
 def many_resources() -> None:
@@ -270,7 +181,7 @@ def many_resources() -> None:
             assert len(views) == 1000
 
     t = timed(run, 5)
-    print(f"1,000 resources x {DAYS} days (batched: 3 queries): p50 {statistics.median(t):.0f} ms  (target <= 250 ms)")
+    print(f"1,000 resources x {DAYS} days (batched: 3 queries): p50 {statistics.median(t):.0f} ms")
     server.stop()  # type: ignore[attr-defined]
 
 
