@@ -77,7 +77,9 @@ def wrk(url: str, connections: int, seconds: int, headers: dict[str, str]) -> Lo
     return Load(rps, p50, p99)
 
 
-def serve_demo(database_url: str | None, data: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str], dict[str, str]]:
+def serve_demo(
+    database_url: str | None, data: Path
+) -> tuple[subprocess.Popen[bytes], str, dict[str, str], dict[str, str]]:
     """The demo loaded into a fresh database and served; returns (process, base URL, auth header, paths)."""
     env = {**os.environ, "SP_SERVICES_DATA_DIR": str(data), "SP_SERVICES_RATE_LIMIT": "off"}
     if database_url:
@@ -90,7 +92,9 @@ def serve_demo(database_url: str | None, data: Path) -> tuple[subprocess.Popen[b
     subprocess.run([cli, "db", "upgrade"], env=env, check=True, capture_output=True)
     demo = json.loads(subprocess.run([cli, "demo", "--json"], env=env, check=True, capture_output=True).stdout)
     port = free_port()
-    process = subprocess.Popen([cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [cli, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     base = f"http://127.0.0.1:{port}"
     wait_up(f"{base}/healthz", process)
     token = httpx.post(
@@ -133,14 +137,18 @@ def measure(base: str, headers: dict[str, str], paths: dict[str, str], seconds: 
 
 def report(title: str, results: dict[tuple[str, int], Load]) -> None:
     print(f"\n{title}")
-    print(f"  {'operation':40} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'vs floor':>9} {'16/1':>6}")
+    print(
+        f"  {'operation':40} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'vs floor':>9} {'16/1':>6}"
+    )
     floor = results[("floor", 16)].rps
     for key, name in OPERATIONS:
         for c in (1, 16):
             r = results[(key, c)]
             share = f"{r.rps / results[('floor', c)].rps:8.0%}"
             flat = f"{results[(key, 16)].rps / results[(key, 1)].rps:5.0%}" if c == 16 else ""
-            print(f"  {name:40} {c:>3} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.p99_ms / r.p50_ms:8.1f} {share:>9} {flat:>6}")
+            print(
+                f"  {name:40} {c:>3} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.p99_ms / r.p50_ms:8.1f} {share:>9} {flat:>6}"
+            )
     print("  targets (16 connections):")
     for key, share in FLOOR_SHARE.items():
         r16, r1 = results[(key, 16)], results[(key, 1)]
@@ -159,7 +167,15 @@ def ensure_prism() -> Path:
     if not binary.exists():
         PRISM_DIR.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(PRISM_DIR), f"@stoplight/prism-cli@{PRISM_VERSION}"],
+            [
+                "npm",
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(PRISM_DIR),
+                f"@stoplight/prism-cli@{PRISM_VERSION}",
+            ],
             check=True,
         )
     return binary
@@ -183,7 +199,9 @@ def peer(seconds: int, ours: dict[tuple[str, int], Load], paths: dict[str, str])
     finally:
         process.terminate()
         process.wait(timeout=20)
-    print(f"\nPeer: Stoplight Prism {PRISM_VERSION} mocking spec/services.json (stateless, canned), same machine, same run")
+    print(
+        f"\nPeer: Stoplight Prism {PRISM_VERSION} mocking spec/services.json (stateless, canned), same machine, same run"
+    )
     print(f"  {'operation':40} {'c':>3} {'Prism req/s':>12} {'ours req/s':>11} {'ours/Prism':>11}   target")
     for key, target in (("job", 1.5), ("list", 1.0)):
         for c in (1, 16):

@@ -154,3 +154,19 @@ def test_duplicates_conflict_and_missing_things(server: Server) -> None:
     assert again.status_code == 409 and again.json()["errors"][0]["code"] == "Conflict"
     assert missing.status_code == 404 and missing.json()["errors"][0]["message"] == "Seller ANOBODY does not exist."
     assert bad_transition.status_code == 422
+
+
+def test_non_finite_numbers_are_refused_anywhere_in_an_operator_body(server: Server) -> None:
+    """JSON has no NaN or Infinity; Python's parser accepts them, and stored in a free-form member
+    (payments) they would break every later read of the job."""
+    body = (
+        '{"sellerId": "ANYONE", "marketplaceId": "ATVPDKIKX0DER", "storeId": "s", '
+        '"jobs": [{"asin": "B0ACME0001", "payments": [{"amount": {"value": NaN, "currency": "USD"}}]}]}'
+    )
+    with _op(server) as op:
+        r = op.post("/serviceOrders", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    (error,) = r.json()["errors"]
+    assert error["code"] == "InvalidInput"
+    assert error["message"] == "Missing or invalid request parameters: [body]"
+    assert "NaN and Infinity are not JSON" in error["details"]

@@ -27,8 +27,11 @@ def analytics_query(request: Request, *, seller_id: str, now: datetime) -> Analy
     store_ids = p.array("storeIds", max_items=50, item_max=100)
     technician_ids = p.array("technicianIds", max_items=100, item_pattern=ids.TECHNICIAN_ID)
     marketplace_id = marketplace_of(p)  # raises for every bad parameter seen so far
-    end = end or (start + timedelta(days=DEFAULT_DAYS - 1) if start else now.date())
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        end = end or (start + timedelta(days=DEFAULT_DAYS - 1) if start else now.date())
+        start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    except OverflowError:  # a default range reaching past the calendar's first or last day
+        raise InvalidInput.params(["startDate", "endDate"], "The range reaches beyond year 1 or 9999.") from None
     if end < start:
         raise InvalidInput.params(["endDate"], "endDate must not be before startDate.")
     if (end - start).days + 1 > MAX_DAYS:

@@ -16,13 +16,16 @@ from sp_services.api.documents_cache import DEFAULT_CAPACITY, JobDocuments
 from sp_services.api.middleware import PlatformMiddleware
 from sp_services.api.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from sp_services.api.routes import (
+    analytics,
     appointments,
     capacity,
+    capacity_analytics,
     documents,
     health,
     jobs,
     lwa,
     operator,
+    reports,
     reservations,
     slots,
 )
@@ -80,6 +83,9 @@ def create_app(
     app.include_router(capacity.router)
     app.include_router(reservations.router)
     app.include_router(operator.router)
+    app.include_router(capacity_analytics.router)
+    app.include_router(analytics.router)
+    app.include_router(reports.router)
     app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
     openapi.install(app)
     return app

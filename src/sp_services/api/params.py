@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 from fastapi import Request
 
 from sp_services.domain import ids
+from sp_services.domain.enums import JobStatus
 from sp_services.domain.errors import InvalidInput
+from sp_services.domain.job_query import JobQuery
+from sp_services.domain.marketplaces import marketplace
 from sp_services.domain.times import parse_iso
 
 E = TypeVar("E", bound=StrEnum)
@@ -164,3 +167,28 @@ def marketplace_of(p: Params) -> str:
     values = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
     p.check()
     return values[0]
+
+
+def job_filters(p: Params) -> JobQuery:
+    """getServiceJobs' filters, read as leniently as getServiceJobs reads them (its sorting and
+    paging parameters aside); bad ones are collected in ``p``."""
+    marketplace_ids = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
+    if marketplace_ids and marketplace(marketplace_ids[0]) is None:
+        p.bad.append("marketplaceIds")
+        p.notes.append(f"marketplaceIds: unknown marketplace {marketplace_ids[0]}")
+    return JobQuery(
+        marketplace_id=marketplace_ids[0] if marketplace_ids else "",
+        service_order_ids=p.array("serviceOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
+        product_order_ids=p.array("productOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
+        tracking_ids=p.array("trackingIds", max_items=20, item_pattern=ids.TRACKING_ID),
+        statuses=p.enum_array("serviceJobStatus", JobStatus),
+        asins=p.array("asins", max_items=20, item_min=10, item_max=10),
+        required_skills=p.array("requiredSkills", max_items=20, item_max=50),
+        store_ids=p.array("storeIds", max_items=50, item_max=100),
+        created_after=p.instant("createdAfter"),
+        created_before=p.instant("createdBefore"),
+        updated_after=p.instant("lastUpdatedAfter"),
+        updated_before=p.instant("lastUpdatedBefore"),
+        schedule_start=p.instant("scheduleStartDate"),
+        schedule_end=p.instant("scheduleEndDate"),
+    )

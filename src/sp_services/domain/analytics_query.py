@@ -5,7 +5,7 @@ checks the services'."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 
 MAX_DAYS = 366  # the longest range one request may cover
@@ -55,10 +55,9 @@ def periods(start: date, end: date, group_by: GroupBy) -> list[str | None]:
     if group_by is GroupBy.NONE:
         return [None]
     labels: list[str | None] = []
-    day = start
-    while day <= end:
-        label = period_of(day, group_by)
+    # Day ordinals rather than dates: the walk may end on 9999-12-31, past which no date exists.
+    for ordinal in range(start.toordinal(), end.toordinal() + 1):
+        label = period_of(date.fromordinal(ordinal), group_by)
         if not labels or labels[-1] != label:
             labels.append(label)
-        day += timedelta(days=1)
     return labels

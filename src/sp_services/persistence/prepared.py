@@ -109,7 +109,6 @@ class Prepared:
         return None if row is None else Record(row, self._columns)
 
 
-
 class Record:
     """A prepared statement's row read by column name, like a Core row."""
 

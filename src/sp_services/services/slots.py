@@ -77,7 +77,8 @@ def resolve_window(
     return parsed_start[0], parsed_end[0]
 
 
-def _working_hours(store: Store, window: tuple[int, int]) -> list[Run]:
+def working_hours(store: Store, window: tuple[int, int]) -> list[Run]:
+    """What stands in for a schedule in a store without one: WORKING_HOURS on WORKING_DAYS, capacity 1."""
     tz = ZoneInfo(store.timezone)
     first = from_minute(window[0]).astimezone(tz) - timedelta(days=1)
     (h1, m1), (h2, m2) = WORKING_HOURS
@@ -154,7 +155,7 @@ def _compute(
         scheduled, available = view.scheduled, view.available
     else:
         # Working hours stand in for a schedule: one job at a time, bookings and reservations counted.
-        scheduled = _working_hours(store, window)
+        scheduled = working_hours(store, window)
         available = combine(combine(scheduled, view.reserved, operator.sub), view.encumbered, operator.sub)
     slots = appointment_slots(starts, duration, scheduled=scheduled, available=available)
     return _Computed(view.has_schedule, slots, [s for s, _, _ in slots])

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
 from sp_services.api import wire
 from sp_services.api.context import AppContext, authorize
-from sp_services.api.params import Params, json_body
+from sp_services.api.params import Params, job_filters, json_body
 from sp_services.domain import ids
-from sp_services.domain.enums import JobStatus, SortField, SortOrder
+from sp_services.domain.enums import SortField, SortOrder
 from sp_services.domain.errors import InvalidInput
-from sp_services.domain.job_query import MAX_PAGE_SIZE, JobQuery
-from sp_services.domain.marketplaces import marketplace
+from sp_services.domain.job_query import MAX_PAGE_SIZE
 from sp_services.persistence.repositories.job_listing import Listed
 from sp_services.services import jobs as service
 
@@ -31,25 +31,8 @@ def _check_job_id(job_id: str, extra_bad: list[str] | None = None) -> None:
 async def get_service_jobs(request: Request) -> Response:
     principal, ctx = await authorize(request, "getServiceJobs")
     p = Params(request, await json_body(request), body_fallbacks=("marketplaceIds", "pageToken"))
-    marketplace_ids = p.array("marketplaceIds", required=True, max_items=1, item_pattern=ids.MARKETPLACE_ID)
-    if marketplace_ids and marketplace(marketplace_ids[0]) is None:
-        p.bad.append("marketplaceIds")
-        p.notes.append(f"marketplaceIds: unknown marketplace {marketplace_ids[0]}")
-    query = JobQuery(
-        marketplace_id=marketplace_ids[0] if marketplace_ids else "",
-        service_order_ids=p.array("serviceOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
-        product_order_ids=p.array("productOrderIds", max_items=20, item_pattern=ids.ORDER_ID_FILTER),
-        tracking_ids=p.array("trackingIds", max_items=20, item_pattern=ids.TRACKING_ID),
-        statuses=p.enum_array("serviceJobStatus", JobStatus),
-        asins=p.array("asins", max_items=20, item_min=10, item_max=10),
-        required_skills=p.array("requiredSkills", max_items=20, item_max=50),
-        store_ids=p.array("storeIds", max_items=50, item_max=100),
-        created_after=p.instant("createdAfter"),
-        created_before=p.instant("createdBefore"),
-        updated_after=p.instant("lastUpdatedAfter"),
-        updated_before=p.instant("lastUpdatedBefore"),
-        schedule_start=p.instant("scheduleStartDate"),
-        schedule_end=p.instant("scheduleEndDate"),
+    query = replace(
+        job_filters(p),
         sort_field=p.enum("sortField", SortField, SortField.JOB_DATE),
         sort_order=p.enum("sortOrder", SortOrder, SortOrder.ASC),
         page_size=p.integer("pageSize", default=MAX_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE),

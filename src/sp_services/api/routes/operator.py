@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 
 from sp_services.api import wire
@@ -15,6 +16,7 @@ from sp_services.api.context import AppContext, context, require_operator_key
 from sp_services.domain import ids
 from sp_services.domain.enums import BackgroundCheck, ServiceLocationType, ServiceType
 from sp_services.domain.errors import InvalidInput
+from sp_services.services import accounts as account_service
 from sp_services.services import documents as document_service
 from sp_services.services import jobs as job_service
 from sp_services.services import operator as service
@@ -24,6 +26,15 @@ router = APIRouter(prefix="/operator/v1", tags=["operator"], dependencies=[Depen
 
 class Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finite_numbers(cls, data: Any) -> Any:
+        """JSON has no NaN or Infinity (Python's parser accepts them): refuse them anywhere in a body,
+        also inside free-form members (payments, buyer), which are stored as JSON."""
+        if _non_finite(data):
+            raise ValueError("numbers must be finite (NaN and Infinity are not JSON)")
+        return data
 
 
 class SellerIn(Model):
@@ -116,6 +127,23 @@ class OrderIn(Model):
 
 class JobStatusIn(Model):
     action: Literal["HOLD", "PAYMENT_DECLINED", "NOT_FULFILLABLE", "RELEASE"]
+
+
+class DashboardUserIn(Model):
+    seller_id: str
+    email: str = Field(min_length=3, max_length=254)
+    role: Literal["viewer", "dispatcher"]
+    password: str | None = Field(default=None, min_length=12, max_length=1024)
+
+
+def _non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_non_finite(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_non_finite(v) for v in value)
+    return False
 
 
 def _aware(value: datetime, name: str) -> datetime:
@@ -239,6 +267,27 @@ async def create_order(body: OrderIn, ctx: AppContext = Depends(context)) -> dic
             {"serviceJobId": job_id, "code": w.code, "message": w.message} for job_id, w in created.warnings
         ]
     return response
+
+
+@router.post("/dashboardUsers", status_code=201)
+async def create_dashboard_user(body: DashboardUserIn, ctx: AppContext = Depends(context)) -> dict[str, Any]:
+    """A dispatcher-dashboard account of one seller (docs/design.md §8); a password is generated
+    when none is sent, and then shown in this answer only."""
+    created = await ctx.run(
+        lambda s, now: account_service.create_user(
+            s, seller_id=body.seller_id, email=body.email, role=body.role, password=body.password, now=now
+        )
+    )
+    user = created.user
+    answer: dict[str, Any] = {
+        "userId": user.user_id,
+        "sellerId": user.seller_id,
+        "email": user.email,
+        "role": user.role.value,
+    }
+    if created.password is not None:
+        answer["password"] = created.password
+    return answer
 
 
 @router.put("/serviceJobs/{serviceJobId}/status")
