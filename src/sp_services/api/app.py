@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from sp_services.api.routes import (
     reservations,
     slots,
 )
+from sp_services.dashboard import app as dashboard
 from sp_services.persistence.db import Database
 from sp_services.services.documents import DocumentStore
 from sp_services.settings import Settings
@@ -62,6 +64,9 @@ def create_app(
         title="Selling Partner API for Services (sp-services)",
         version=__version__,
         description="A stateful, wire-compatible implementation of the SP-API Services API v1.",
+        # /docs is the dashboard's, with Swagger UI served from this process (no CDN); no ReDoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = AppContext(
         settings=settings,
@@ -86,6 +91,7 @@ def create_app(
     app.include_router(capacity_analytics.router)
     app.include_router(analytics.router)
     app.include_router(reports.router)
+    dashboard.install(app)  # /dashboard, its static files, / and /docs
     app.add_middleware(PlatformMiddleware, max_body_bytes=settings.max_body_bytes)
     openapi.install(app)
     return app
@@ -93,4 +99,11 @@ def create_app(
 
 def app_from_env() -> FastAPI:
     """Entry point for ``uvicorn --factory`` (each worker builds its own app from the environment)."""
-    return create_app()
+    app = create_app()
+    # What exists now (modules, the model, compiled statements) lives as long as the worker: move it
+    # out of the collector's sight, and collect young objects less often. A full collection then
+    # walks only what requests allocate, which keeps pauses (the slowest requests) short.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    return app

@@ -13,6 +13,9 @@ its capacity.
 
 Idempotent: the first run creates everything and keeps the printed credentials in the database
 (they are demo credentials, meant to be shown); later runs print the same object again.
+
+Simulated history (``sp-services simulate``, ``simulation.py``) goes into branch stores of the main
+seller of its own (``branches.py``), so nothing here changes: the same credentials read both.
 """
 
 from __future__ import annotations
@@ -25,9 +28,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from sp_services.domain.accounts import Role
 from sp_services.domain.marketplaces import US
 from sp_services.persistence.db import Database
 from sp_services.persistence.repositories.platform import PlatformRepository
+from sp_services.services import accounts
 from sp_services.services.documents import DocumentStore
 
 from .fixtures import MAIN, NO_ROLE_APP, OPENED_DAYS_AGO, OTHER, SEED, DemoSeller
@@ -37,6 +42,7 @@ from .world import SellerWorld, open_account, open_app, publish_capacity, qualif
 __all__ = ["demo_or_empty", "load_demo"]
 
 DEMO_KEY = "demo"
+DASHBOARD_EMAIL = "dispatcher@demo.example"
 
 
 def demo_or_empty(db: Database) -> bool:
@@ -61,8 +67,20 @@ def load_demo(
             repo.put_value(DEMO_KEY, json.dumps(info))
         else:
             info = json.loads(stored)
+        if "dashboard_email" not in info:  # also for a demo loaded before the dashboard existed
+            info |= _dashboard_login(session, seller_id=info["seller_id"], now=now)
+            repo.put_value(DEMO_KEY, json.dumps(info))
     db.analyze()
     return {**info, "operator_key": operator_key}
+
+
+def _dashboard_login(session: Session, *, seller_id: str, now: datetime) -> dict[str, str]:
+    """A dispatcher of the main seller, with a generated password (demo credentials, meant to be shown)."""
+    created = accounts.create_user(
+        session, seller_id=seller_id, email=DASHBOARD_EMAIL, role=Role.DISPATCHER, password=None, now=now
+    )
+    assert created.password is not None
+    return {"dashboard_email": created.user.email, "dashboard_password": created.password}
 
 
 @dataclass(frozen=True)

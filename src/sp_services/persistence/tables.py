@@ -314,3 +314,50 @@ class Document(Base):
     appointment_id: Mapped[str | None] = mapped_column(ForeignKey("appointments.appointment_id"))
     attached_at: Mapped[datetime | None]
     content_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+# ---- the dispatcher dashboard (migration 0007) ----------------------------------------------
+
+# The Today page's lists and counts, in their order: one seller's ACTIVE appointments by start, and
+# its jobs of one status by creation (the index by creation alone would be walked through every
+# job of the seller to find a few pending ones), whatever else the seller has.
+Index(
+    "ix_appointments_seller_status_start",
+    AppointmentRow.seller_id,
+    AppointmentRow.status,
+    AppointmentRow.start_time,
+    AppointmentRow.appointment_id,
+)
+Index(
+    "ix_jobs_seller_status_created_id",
+    ServiceJob.seller_id,
+    ServiceJob.marketplace_id,
+    ServiceJob.status,
+    ServiceJob.created_at,
+    ServiceJob.service_job_id,
+)
+
+
+class DashboardUser(Base):
+    """A person who logs in to one seller's dashboard; the password is kept as an Argon2id hash."""
+
+    __tablename__ = "dashboard_users"
+    user_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seller_id: Mapped[str] = mapped_column(ForeignKey("sellers.seller_id"), index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, server_default="0")
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None]
+
+
+class DashboardSession(Base):
+    """A logged-in browser: only the SHA-256 of its random session id is kept (the cookie holds the id)."""
+
+    __tablename__ = "dashboard_sessions"
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("dashboard_users.user_id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

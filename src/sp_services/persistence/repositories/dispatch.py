@@ -1,0 +1,154 @@
+"""The dispatcher's Today queries (docs/design.md §8): counts and keyset pages of the jobs that
+need action, as SQL aggregates over indexed columns (never a load of every job).
+
+The five lists, for one seller in one marketplace, at ``now`` (an appointment's window is
+[start, start + duration)):
+- UNSCHEDULED: jobs in PENDING_SCHEDULE;
+- UNASSIGNED: ACTIVE appointments not yet over (end > now) with no technician assigned;
+- LATE: ACTIVE appointments whose window is running (start <= now < end) with no fulfillment start;
+- AWAITING_FULFILLMENT: ACTIVE appointments whose window is over (end <= now) with no fulfillment end;
+- READY_TO_COMPLETE: ACTIVE appointments with a fulfillment end recorded (the job is NOT_SERVICED).
+An ACTIVE appointment belongs to a NOT_SERVICED job (cancel, holds and completion end it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+
+from sp_services.domain.enums import AppointmentStatus, JobStatus
+from sp_services.domain.times import parse_iso
+from sp_services.persistence import tables as t
+from sp_services.persistence.sql import epoch_second
+
+from .base import Repository
+from .capacity import MAX_SPAN
+
+J, A, AT = t.ServiceJob, t.AppointmentRow, t.AppointmentTechnician
+
+
+class Need(StrEnum):
+    """What a job needs from the dispatcher today (the Today page's lists)."""
+
+    UNSCHEDULED = "unscheduled"
+    UNASSIGNED = "unassigned"
+    LATE = "late"
+    AWAITING_FULFILLMENT = "awaiting-fulfillment"
+    READY_TO_COMPLETE = "ready-to-complete"
+
+
+@dataclass(frozen=True)
+class NeedRow:
+    """One job of a Today list; the appointment fields are None for an unscheduled job."""
+
+    job_id: str
+    status: JobStatus
+    store_id: str
+    asin: str
+    title: str | None
+    buyer: dict[str, Any] | None
+    created_at: datetime
+    appointment_id: str | None
+    start: datetime | None
+    duration_minutes: int | None
+    key: str  # where the next page starts after this row
+
+
+def _conditions(need: Need, now: datetime) -> list[ColumnElement[bool]]:
+    """The appointment conditions of one list (on top of: the seller's ACTIVE appointments)."""
+    # Whether a window is over needs its end, computed per row; an appointment lasts at most
+    # MAX_SPAN, so that is done only for those that started within MAX_SPAN of now: an earlier
+    # start has ended, a later one has not. (Starts are whole minutes: whole seconds compare exactly.)
+    now_s = int(now.timestamp())
+    end_s = epoch_second(A.start_time) + A.duration_minutes * 60
+    recent = and_(A.start_time > now - MAX_SPAN, A.start_time <= now)
+    running = or_(A.start_time > now, and_(recent, end_s > now_s))
+    over = or_(A.start_time <= now - MAX_SPAN, and_(recent, end_s <= now_s))
+    unassigned = ~exists().where(AT.appointment_id == A.appointment_id)
+    lists: dict[Need, list[ColumnElement[bool]]] = {
+        Need.UNASSIGNED: [running, unassigned],
+        Need.LATE: [A.start_time <= now, running, A.fulfillment_start.is_(None)],
+        Need.AWAITING_FULFILLMENT: [over, A.fulfillment_end.is_(None)],
+        Need.READY_TO_COMPLETE: [A.fulfillment_end.is_not(None)],
+    }
+    return lists[need]
+
+
+def _active(seller_id: str, marketplace_id: str) -> list[ColumnElement[bool]]:
+    return [
+        A.seller_id == seller_id,
+        A.status == AppointmentStatus.ACTIVE.value,
+        J.marketplace_id == marketplace_id,
+        J.status == JobStatus.NOT_SERVICED.value,
+    ]
+
+
+def _pending(seller_id: str, marketplace_id: str) -> list[ColumnElement[bool]]:
+    return [J.seller_id == seller_id, J.marketplace_id == marketplace_id, J.status == JobStatus.PENDING_SCHEDULE.value]
+
+
+def _split(key: str | None) -> tuple[datetime, str] | None:
+    """A page key ``<instant>|<id>`` back into its parts; None when absent or malformed."""
+    if not key or "|" not in key:
+        return None
+    instant, _, row_id = key.partition("|")
+    parsed = parse_iso(instant)
+    return (parsed[0], row_id) if parsed and row_id else None
+
+
+class DispatchRepository(Repository):
+    def counts(self, seller_id: str, marketplace_id: str, *, now: datetime) -> dict[Need, int]:
+        """How many jobs are on each list: two aggregate queries (jobs; ACTIVE appointments)."""
+        pending = self.session.scalar(select(func.count()).select_from(J).where(*_pending(seller_id, marketplace_id)))
+        needs = [n for n in Need if n is not Need.UNSCHEDULED]
+        sums = [func.coalesce(func.sum(case((and_(*_conditions(n, now)), 1), else_=0)), 0) for n in needs]
+        row = self.session.execute(
+            select(*sums)
+            .select_from(A)
+            .join(J, J.service_job_id == A.service_job_id)
+            .where(*_active(seller_id, marketplace_id))
+        ).one()
+        return {Need.UNSCHEDULED: int(pending or 0), **{n: int(v) for n, v in zip(needs, row, strict=True)}}
+
+    def page(
+        self, need: Need, seller_id: str, marketplace_id: str, *, now: datetime, after: str | None, limit: int
+    ) -> tuple[list[NeedRow], str | None]:
+        """One page of a list in its order (unscheduled: waiting longest first; the others: by
+        appointment start), and the key of the next page (None on the last)."""
+        start = _split(after)
+        columns = (J.service_job_id, J.status, J.store_id, J.asin, J.title, J.buyer, J.created_at)
+        if need is Need.UNSCHEDULED:
+            query = select(*columns, literal(None), literal(None), literal(None)).where(
+                *_pending(seller_id, marketplace_id)
+            )
+            if start:
+                query = query.where(
+                    (J.created_at > start[0]) | ((J.created_at == start[0]) & (J.service_job_id > start[1]))
+                )
+            query = query.order_by(J.created_at, J.service_job_id)
+        else:
+            query = (
+                select(*columns, A.appointment_id, A.start_time, A.duration_minutes)
+                .join(A, A.service_job_id == J.service_job_id)
+                .where(*_active(seller_id, marketplace_id), *_conditions(need, now))
+            )
+            if start:
+                query = query.where(
+                    (A.start_time > start[0]) | ((A.start_time == start[0]) & (A.appointment_id > start[1]))
+                )
+            query = query.order_by(A.start_time, A.appointment_id)
+        rows = self.session.execute(query.limit(limit + 1)).all()
+        out = [_row(r, need) for r in rows[:limit]]
+        return out, (out[-1].key if len(rows) > limit else None)
+
+
+def _row(r: Any, need: Need) -> NeedRow:
+    job_id, status, store_id, asin, title, buyer, created_at, appointment_id, start, duration = r
+    key = f"{created_at.isoformat()}|{job_id}" if need is Need.UNSCHEDULED else f"{start.isoformat()}|{appointment_id}"
+    return NeedRow(
+        job_id, JobStatus(status), store_id, asin, title, buyer, created_at, appointment_id, start, duration, key
+    )
