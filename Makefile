@@ -22,14 +22,20 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/sp-services demo
 
-# The printed URLs follow HOST/PORT unless SP_SERVICES_PUBLIC_URL says otherwise.
+# The printed URLs follow HOST/PORT unless SP_SERVICES_PUBLIC_URL says otherwise. The demo, then 60
+# days of simulated history for its seller (once: a database with history keeps it), then the server.
 run: export SP_SERVICES_PUBLIC_URL ?= http://$(HOST):$(PORT)
 run: $(STAMP)
 	$(BIN)/sp-services db upgrade
 	$(BIN)/sp-services demo --if-empty
+	$(BIN)/sp-services simulate --days 60 --if-empty
 	$(BIN)/sp-services serve --host $(HOST) --port $(PORT)
 
+# The dashboard's browser tests drive Debian's Chromium (tests/dashboard/), installed here when missing.
+CHROMIUM_INSTALL = command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
 test: $(STAMP)
+	@$(CHROMIUM_INSTALL)
 	$(BIN)/pytest -n 2 -q
 
 # Schema conformance (issue #6): schemathesis with Amazon's model against a live demo server, with

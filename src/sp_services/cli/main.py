@@ -6,8 +6,13 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from sp_services.settings import Settings
+
+if TYPE_CHECKING:
+    from sp_services.demo.simulation import Plan, Progress
+    from sp_services.demo.tally import Tally
 
 
 def _settings(database_url: str | None) -> Settings:
@@ -93,6 +98,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  {key:14} {info[key]}")
         counts = ", ".join(f"{k}: {len(v)}" for k, v in info["job_ids"].items())
         print(f"  jobs           {counts}")
+        dashboard = f"{settings.public_url.rstrip('/')}/dashboard"
+        print(f"  dashboard      {dashboard}  {info['dashboard_email']} / {info['dashboard_password']} (dispatcher)")
     return 0
 
 
@@ -112,6 +119,71 @@ def cmd_documents_purge(args: argparse.Namespace) -> int:
         db.dispose()
     print(f"purged {purged} upload(s) never attached to an appointment")
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from sp_services.demo import demo_or_empty, load_demo
+    from sp_services.demo.simulation import Simulation, simulated
+    from sp_services.persistence.db import Database
+    from sp_services.persistence.migrate import upgrade
+    from sp_services.services.documents import DocumentStore
+
+    plan = _simulation_plan(args)
+    problems = plan.problems()
+    if problems:
+        print("simulate: " + "; ".join(problems), file=sys.stderr)
+        return 2
+    settings = _settings(args.database_url)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+    db = Database.configured(settings)
+    document_store = DocumentStore.configured(settings)
+    try:
+        if not demo_or_empty(db):
+            print("The database holds data other than the demo; no history simulated.")
+            return 0 if args.if_empty else 1
+        if args.if_empty and simulated(db):
+            print("The database holds simulated history already; no history simulated.")
+            return 0
+        load_demo(db, operator_key=settings.resolved_operator_key, document_store=document_store)
+        simulation = Simulation(db, plan, document_store=document_store, public_url=settings.public_url)
+        summary = simulation.run(now=datetime.now(UTC), progress=_progress_bar() if sys.stderr.isatty() else None)
+    finally:
+        db.dispose()
+    print(json.dumps(summary.as_dict()) if args.json else "\n".join(summary.lines()))
+    return 0
+
+
+def _simulation_plan(args: argparse.Namespace) -> Plan:
+    from dataclasses import replace
+
+    from sp_services.demo.behaviour import OPTIONS, Behaviour
+    from sp_services.demo.simulation import Plan
+
+    overrides = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
+    plan = Plan(
+        days=args.days,
+        until=args.until,
+        stores=3 if args.stores is None else args.stores,
+        technicians=args.technicians,
+        seed=args.seed,
+        behaviour=replace(Behaviour(), **overrides),
+    )
+    return plan if args.jobs is None else plan.sized_for(args.jobs, keep_stores=args.stores is not None)
+
+
+def _progress_bar() -> Progress:
+    """A one-line progress bar on stderr (a terminal only): days done and jobs made."""
+
+    def show(done: int, total: int, tally: Tally) -> None:
+        filled = 30 * done // max(total, 1)
+        line = f"\r[{'#' * filled}{'.' * (30 - filled)}] day {done}/{total}, {tally.orders} jobs"
+        sys.stderr.write(line + ("\n" if done == total else ""))
+        sys.stderr.flush()
+
+    return show
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,6 +210,29 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--if-empty", action="store_true", help="load only into an empty (or demo) database")
     demo.set_defaults(func=cmd_demo)
 
+    from datetime import date
+
+    from sp_services.demo.behaviour import OPTIONS, Behaviour
+
+    simulate = sub.add_parser(
+        "simulate", help="simulate days of history for the demo seller's branches through the real services"
+    )
+    simulate.add_argument("--database-url", metavar="URL")
+    simulate.add_argument("--days", type=int, default=60, metavar="N", help="days to simulate, to --until (default 60)")
+    simulate.add_argument(
+        "--until", type=date.fromisoformat, metavar="DATE", help="the last day (default: today, to now)"
+    )
+    simulate.add_argument("--stores", type=int, metavar="N", help="branch stores of the demo seller (default 3)")
+    simulate.add_argument("--technicians", type=int, metavar="N", help="technicians in all (default 4 per store)")
+    simulate.add_argument("--seed", type=int, default=1, metavar="N", help="same seed, same history (default 1)")
+    simulate.add_argument("--jobs", type=int, metavar="N", help="about N jobs: more stores (or orders per store)")
+    for name, text in OPTIONS.items():
+        option, default = f"--{name.replace('_', '-')}", getattr(Behaviour(), name)
+        simulate.add_argument(option, dest=name, type=float, metavar="X", help=f"{text} (default {default})")
+    simulate.add_argument("--if-empty", action="store_true", help="only into a database with no simulated history")
+    simulate.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    simulate.set_defaults(func=cmd_simulate)
+
     documents = sub.add_parser("documents", help="proof-of-appointment documents")
     documents_sub = documents.add_subparsers(dest="documents_command", required=True)
     purge = documents_sub.add_parser(
@@ -145,6 +240,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("--database-url")
     purge.set_defaults(func=cmd_documents_purge)
+
+    from sp_services.cli import users
+
+    users.add_parser(sub)
     return parser
 
 

@@ -126,7 +126,7 @@ def _weekly(hours: WeeklyHours, tz: str, *, present: datetime) -> Availability:
 
 
 @dataclass(frozen=True)
-class _Publisher:
+class Publisher:
     """Publishes one seller's capacity through the capacity services at ``now``."""
 
     session: Session
@@ -160,7 +160,7 @@ def publish_capacity(
 ) -> None:
     """Publish the stores' schedules and breaks and the technicians' hours and vacations at ``now``,
     laid out around ``present``. Each reservation follows its schedule: it must fit AVAILABLE."""
-    publisher = _Publisher(session, seller.seller_id, now)
+    publisher = Publisher(session, seller.seller_id, now)
     for store in seller.stores:
         if store.schedule:
             publisher.schedule(store.store_id, [_weekly(h, store.timezone, present=present) for h in store.schedule])

@@ -1,0 +1,76 @@
+"""Taking up an earlier simulation's open jobs, so that history continues where it stopped: a job
+still waiting is booked, a coming appointment gets its visit (what happens before its start was
+the last run's to play), a visit already recorded is completed. A past appointment left without
+a record stays as it is (a technician no-show)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from sqlalchemy.orm import Session
+
+from sp_services.domain.enums import JobStatus
+from sp_services.domain.job_query import JobQuery
+from sp_services.domain.jobs import Job
+from sp_services.domain.marketplaces import US
+from sp_services.persistence.repositories.job_listing import JobListing
+from sp_services.persistence.repositories.jobs import JobRepository
+
+from .behaviour import Fate
+from .branches import Branch
+from .fixtures import MAIN
+from .lives import Desk, Lives, SimJob, Visit
+from .visits import Visits
+
+PAGE = 500
+PENDING_SCHEDULE, NOT_SERVICED = JobStatus.PENDING_SCHEDULE, JobStatus.NOT_SERVICED
+
+
+def branch_jobs(
+    session: Session, store_ids: Sequence[str], *, statuses: Sequence[JobStatus] = (), as_of: datetime
+) -> Iterator[Job]:
+    """The demo seller's jobs in these stores (of these statuses; none given: all), oldest first."""
+    query = JobQuery(
+        marketplace_id=US,
+        store_ids=tuple(store_ids),
+        statuses=tuple(statuses),
+        created_after=datetime(2000, 1, 1, tzinfo=UTC),
+        page_size=PAGE,
+    )
+    listing = JobListing(session)
+    key = None
+    while True:
+        listed, key, _ = listing.page(MAIN.seller_id, query, key, backwards=False, as_of=as_of)
+        yield from (item.job for item in listed if item.job is not None)
+        if key is None:
+            return
+
+
+def take_up(desk: Desk, lives: Lives, visits: Visits, branches: Sequence[Branch], *, at: datetime) -> None:
+    """Follow every open job of ``branches`` again from ``at``."""
+    by_store = {b.store.store_id: b for b in branches}
+    offerings = {o.asin: o for _, o in desk.offerings}
+    open_jobs = branch_jobs(
+        desk.db, [b.store.store_id for b in branches], statuses=(PENDING_SCHEDULE, NOT_SERVICED), as_of=at
+    )
+    repo = JobRepository(desk.db)
+    for job in list(open_jobs):
+        offering = offerings.get(job.asin)
+        if offering is None:
+            continue
+        sim = SimJob(job.service_job_id, by_store[job.store_id], offering)
+        active = job.active_appointment()
+        later = at + timedelta(hours=12 * desk.rng.random())
+        if active is None:
+            desk.agenda.at(later, partial(lives.book, sim))
+        elif active.start_time > at:
+            visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
+            visit.technician_ids = tuple(t.technician_id for t in active.technicians)
+            booked = [e.at for e in repo.events_of(job.service_job_id) if e.appointment_id == active.appointment_id]
+            lives.take_up(visit, booked_at=min(booked, default=at), now=at)
+        elif active.fulfillment is not None and active.fulfillment.end is not None:
+            visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
+            sim.visit = visit
+            desk.agenda.at(later, partial(visits.complete, visit))
