@@ -37,11 +37,13 @@ def test_todays_counts_and_lists_use_indexes(world: World) -> None:
     with _statements(world) as seen, world.server.db.transaction(write=False) as session:
         now = world.server.clock()
         dispatch.needs_today(session, seller_id=world.seller_id, marketplace_id="ATVPDKIKX0DER", now=now)
+        # Each list's first page, and a later one (after a key: the next page starts in the index too).
         for need in Need:
-            dispatch.needs_page(
-                session, seller_id=world.seller_id, marketplace_id="ATVPDKIKX0DER", need=need, after=None, now=now
-            )
-    assert len(seen) == 2 + len(Need)
+            for after in (None, f"{now.isoformat()}|x"):
+                dispatch.needs_page(
+                    session, seller_id=world.seller_id, marketplace_id="ATVPDKIKX0DER", need=need, after=after, now=now
+                )
+    assert len(seen) == 2 + 2 * len(Need)
     with world.server.db.engine.connect() as conn:
         for statement, parameters in seen:
             if world.server.db.embedded:

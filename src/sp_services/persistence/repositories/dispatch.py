@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select, tuple_
 
 from sp_services.domain.enums import AppointmentStatus, JobStatus
 from sp_services.domain.times import parse_iso
@@ -60,14 +60,15 @@ class NeedRow:
 
 def _conditions(need: Need, now: datetime) -> list[ColumnElement[bool]]:
     """The appointment conditions of one list (on top of: the seller's ACTIVE appointments)."""
-    # Whether a window is over needs its end, computed per row; an appointment lasts at most
-    # MAX_SPAN, so that is done only for those that started within MAX_SPAN of now: an earlier
-    # start has ended, a later one has not. (Starts are whole minutes: whole seconds compare exactly.)
+    # Whether a window is over needs its end, computed per row. An appointment lasts at most
+    # MAX_SPAN, so a window still running started after now - MAX_SPAN, and one that is over
+    # started at or before now: each list is one range of start times (read in the index's order)
+    # and the end a filter on it; never an OR of ranges, which planners answer with several index
+    # reads merged and sorted. (Starts are whole minutes: whole seconds compare exactly.)
     now_s = int(now.timestamp())
     end_s = epoch_second(A.start_time) + A.duration_minutes * 60
-    recent = and_(A.start_time > now - MAX_SPAN, A.start_time <= now)
-    running = or_(A.start_time > now, and_(recent, end_s > now_s))
-    over = or_(A.start_time <= now - MAX_SPAN, and_(recent, end_s <= now_s))
+    running = and_(A.start_time > now - MAX_SPAN, end_s > now_s)
+    over = and_(A.start_time <= now, end_s <= now_s)
     unassigned = ~exists().where(AT.appointment_id == A.appointment_id)
     lists: dict[Need, list[ColumnElement[bool]]] = {
         Need.UNASSIGNED: [running, unassigned],
@@ -100,6 +101,13 @@ def _split(key: str | None) -> tuple[datetime, str] | None:
     return (parsed[0], row_id) if parsed and row_id else None
 
 
+def _after(order: tuple[Any, Any], key: tuple[datetime, str]) -> ColumnElement[bool]:
+    """Rows after ``key`` in the order (instant, id): one row-value comparison, which SQLite and
+    PostgreSQL both read as a range of the index (an OR of two ranges would be merged and sorted)."""
+    instant, row_id = order
+    return tuple_(instant, row_id) > tuple_(literal(key[0], instant.type), literal(key[1], row_id.type))
+
+
 class DispatchRepository(Repository):
     def counts(self, seller_id: str, marketplace_id: str, *, now: datetime) -> dict[Need, int]:
         """How many jobs are on each list: two aggregate queries (jobs; ACTIVE appointments)."""
@@ -126,9 +134,7 @@ class DispatchRepository(Repository):
                 *_pending(seller_id, marketplace_id)
             )
             if start:
-                query = query.where(
-                    (J.created_at > start[0]) | ((J.created_at == start[0]) & (J.service_job_id > start[1]))
-                )
+                query = query.where(_after((J.created_at, J.service_job_id), start))
             query = query.order_by(J.created_at, J.service_job_id)
         else:
             query = (
@@ -137,9 +143,7 @@ class DispatchRepository(Repository):
                 .where(*_active(seller_id, marketplace_id), *_conditions(need, now))
             )
             if start:
-                query = query.where(
-                    (A.start_time > start[0]) | ((A.start_time == start[0]) & (A.appointment_id > start[1]))
-                )
+                query = query.where(_after((A.start_time, A.appointment_id), start))
             query = query.order_by(A.start_time, A.appointment_id)
         rows = self.session.execute(query.limit(limit + 1)).all()
         out = [_row(r, need) for r in rows[:limit]]
