@@ -125,14 +125,26 @@ OPERATIONS = (
 FLOOR_SHARE = {"job": 0.50, "list": 0.25, "slots": 0.25}
 
 
-def measure(base: str, headers: dict[str, str], paths: dict[str, str], seconds: int) -> dict[tuple[str, int], Load]:
-    results: dict[tuple[str, int], Load] = {}
-    urls = {"floor": f"{base}/healthz", **{k: base + v for k, v in paths.items()}}
-    for key, _ in OPERATIONS:
-        wrk(urls[key], 4, 1, headers)  # warm up
-        for connections in (1, 16):
-            results[(key, connections)] = wrk(urls[key], connections, seconds, headers)
-    return results
+def measure(
+    targets: dict[str, tuple[str, dict[str, str], dict[str, str]]], seconds: int, rounds: int
+) -> dict[str, dict[tuple[str, int], Load]]:
+    """Every (target, operation, connections) in ``rounds`` interleaved rounds, each round walking
+    all of them in turn: a slow minute on a shared machine then weighs on every figure alike, and
+    the ratios stay fair. The median run of each. ``targets``: name -> (base, headers, paths)."""
+    runs: dict[str, dict[tuple[str, int], list[Load]]] = {name: {} for name in targets}
+    for base, headers, paths in targets.values():
+        for path in paths.values():
+            wrk(base + path, 4, 1, headers)  # warm up
+    for _ in range(rounds):
+        for key, _label in OPERATIONS:
+            for connections in (1, 16):
+                for name, (base, headers, paths) in targets.items():
+                    if key in paths:
+                        load = wrk(base + paths[key], connections, seconds, headers)
+                        runs[name].setdefault((key, connections), []).append(load)
+    return {
+        name: {k: sorted(v, key=lambda r: r.rps)[len(v) // 2] for k, v in found.items()} for name, found in runs.items()
+    }
 
 
 def report(title: str, results: dict[tuple[str, int], Load]) -> None:
@@ -181,26 +193,21 @@ def ensure_prism() -> Path:
     return binary
 
 
-def peer(seconds: int, ours: dict[tuple[str, int], Load], paths: dict[str, str]) -> None:
+def start_prism() -> tuple[subprocess.Popen[bytes], str]:
+    """Prism mocking spec/services.json on a free port; (process, base URL)."""
     port = free_port()
     process = subprocess.Popen(
         [str(ensure_prism()), "mock", "-h", "127.0.0.1", "-p", str(port), str(ROOT / "spec" / "services.json")],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_up(f"{base}{paths['job']}", process)
-        theirs: dict[tuple[str, int], Load] = {}
-        for key in ("job", "list"):
-            wrk(base + paths[key], 4, 1, {})
-            for c in (1, 16):
-                theirs[(key, c)] = wrk(base + paths[key], c, seconds, {})
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def report_peer(ours: dict[tuple[str, int], Load], theirs: dict[tuple[str, int], Load]) -> None:
     print(
-        f"\nPeer: Stoplight Prism {PRISM_VERSION} mocking spec/services.json (stateless, canned), same machine, same run"
+        f"\nPeer: Stoplight Prism {PRISM_VERSION} mocking spec/services.json (stateless, canned answers),"
+        " same machine, same run, interleaved"
     )
     print(f"  {'operation':40} {'c':>3} {'Prism req/s':>12} {'ours req/s':>11} {'ours/Prism':>11}   target")
     for key, target in (("job", 1.5), ("list", 1.0)):
@@ -212,23 +219,35 @@ def peer(seconds: int, ours: dict[tuple[str, int], Load], paths: dict[str, str])
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=8, help="per wrk run")
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median run is reported")
     parser.add_argument("--database-url", help="PostgreSQL instead of the embedded SQLite")
-    parser.add_argument("--peer", action="store_true", help="also load Prism mocking the same model")
+    parser.add_argument("--peer", action="store_true", help="also load Prism mocking the same model, interleaved")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (make bench installs it: apt-get install -y wrk)")
     with tempfile.TemporaryDirectory() as tmp:
         process, base, headers, paths = serve_demo(args.database_url, Path(tmp))
+        targets = {"ours": (base, headers, {"floor": "/healthz", **paths})}
+        prism = None
         try:
-            results = measure(base, headers, paths, args.seconds)
+            if args.peer:
+                prism, prism_base = start_prism()
+                peer_paths = {key: paths[key] for key in ("job", "list")}
+                wait_up(prism_base + peer_paths["job"], prism)
+                targets["prism"] = (prism_base, {}, peer_paths)
+            results = measure(targets, args.seconds, args.rounds)
         finally:
-            process.terminate()
-            process.wait(timeout=20)
+            for running in (process, prism):
+                if running is not None:
+                    running.terminate()
+                    running.wait(timeout=20)
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    report(f"HTTP, one worker, {backend}, demo data, wrk -t1, {args.seconds} s a run", results)
+    runs = f"median of {args.rounds} interleaved {args.seconds} s runs"
+    title = f"HTTP, one worker, {backend}, demo data, wrk -t1, {runs}"
+    report(title, results["ours"])
     if args.peer:
-        peer(args.seconds, results, paths)
+        report_peer(results["ours"], results["prism"])
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from sp_services.api.app import create_app
+from sp_services.api.http_protocol import GatheringH11Protocol
 from sp_services.domain.catalog import Offering, Store, Technician
 from sp_services.domain.enums import AppointmentStatus, JobEventKind, JobStatus, ServiceLocationType, ServiceType
 from sp_services.domain.ids import new_appointment_id
@@ -151,7 +152,13 @@ def start_server(
     if configure is not None:
         configure(app)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", loop="uvloop", http="h11"
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        loop="uvloop",
+        http=GatheringH11Protocol,  # as `sp-services serve` runs
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -24,6 +24,8 @@ def _settings(database_url: str | None) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from sp_services.api.http_protocol import GatheringH11Protocol
+
     settings = _settings(args.database_url)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     # Workers are separate processes: they read the same environment, so settings travel with it.
@@ -41,9 +43,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=args.access_log,
         proxy_headers=False,
         # uvloop's event loop; h11's strict HTTP parser (limits on request lines and headers, and
-        # the exact 400s tests/conformance/test_hostile.py holds) rather than httptools'.
+        # the exact 400s tests/conformance/test_hostile.py holds) rather than httptools', with each
+        # answer sent in one write (api/http_protocol.py).
         loop="uvloop",
-        http="h11",
+        http=GatheringH11Protocol,
     )
     return 0
 
