@@ -61,6 +61,10 @@ def test_every_page_is_accessible(
         "jobs-all": "/dashboard/jobs",
         "job-pending": f"/dashboard/jobs/{job_id}",
         "capacity": "/dashboard/capacity",
+        "technicians-empty": "/dashboard/technicians",
+        "demand-empty": "/dashboard/demand?groupBy=week",
+        "payments-empty": "/dashboard/payments?groupBy=none",
+        "payments-refused": "/dashboard/payments?startDate=2026-02-30",
         "not-found": "/dashboard/jobs/no-such-job",
     }
     for name, path in visited.items():
@@ -69,7 +73,14 @@ def test_every_page_is_accessible(
         shot(page, screenshots, server, name)
     # The navigation names exactly the pages that exist.
     links = page.locator("header nav a")
-    assert [links.nth(i).inner_text() for i in range(links.count())] == ["Today", "Jobs", "Capacity"]
+    assert [links.nth(i).inner_text() for i in range(links.count())] == [
+        "Today",
+        "Jobs",
+        "Capacity",
+        "Technicians",
+        "Demand vs capacity",
+        "Payments",
+    ]
     for i in range(links.count()):
         href = links.nth(i).get_attribute("href")
         assert httpx.get(f"{server.url}{href}", cookies=_cookies(page)).status_code == 200

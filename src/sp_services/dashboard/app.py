@@ -15,10 +15,10 @@ from fastapi.staticfiles import StaticFiles
 
 from sp_services.dashboard import actions, docs, login
 from sp_services.dashboard.auth import Refused
-from sp_services.dashboard.pages import capacity, jobs, today
+from sp_services.dashboard.pages import capacity, demand, jobs, payments, technicians, today
 from sp_services.dashboard.web import HERE, NAVIGATION, STATIC_PATH, render
 
-PAGES = (today, jobs, capacity)
+PAGES = (today, jobs, capacity, technicians, demand, payments)
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 router.include_router(login.router)
