@@ -10,7 +10,8 @@ data). The decision points, in a job's life:
   buyer (``reschedule_rate``) or broken by the provider (``provider_break_rate``) before it starts,
   or else its visit is due;
 - a visit due is a technician no-show (``technician_no_show_rate``), a buyer no-show
-  (``buyer_no_show_rate``), or served;
+  (``buyer_no_show_rate``; rebooked with RS11 at ``no_show_rebook_rate``, else cancelled with S1),
+  or served;
 - a served visit starts early (more than 30 minutes before the window, ``early_rate``), late (more
   than 15 minutes after its start, ``late_rate``) or on time: the analytics' default tolerances
   (docs/design.md §6: 30 minutes early tolerance, 15 minutes late grace).
@@ -54,6 +55,7 @@ class Behaviour:
     provider_break_rate: float = 0.02
     buyer_no_show_rate: float = 0.04
     technician_no_show_rate: float = 0.02
+    no_show_rebook_rate: float = 0.5  # a buyer no-show is rebooked (RS11), else cancelled (S1)
     early_rate: float = 0.03
     late_rate: float = 0.12
     late_minutes: float = 20.0  # mean lateness past the grace (exponential)
@@ -95,6 +97,7 @@ OPTIONS = {
     "provider_break_rate": "appointments the provider cancels or moves at dispatch (S13, RS4)",
     "buyer_no_show_rate": "visits due where the buyer is not there (S1, RS11)",
     "technician_no_show_rate": "visits due where no technician comes",
+    "no_show_rebook_rate": "buyer no-shows rebooked (RS11) rather than cancelled (S1)",
     "late_rate": "served visits started more than 15 minutes late",
     "early_rate": "served visits started more than 30 minutes early",
     "eta_rate": "visits with an arrival estimate sent",

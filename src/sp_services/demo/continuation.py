@@ -1,7 +1,9 @@
 """Taking up an earlier simulation's open jobs, so that history continues where it stopped: a job
-still waiting is booked, a coming appointment gets its visit (what happens before its start was
-the last run's to play), a visit already recorded is completed. A past appointment left without
-a record stays as it is (a technician no-show)."""
+still waiting is booked; a coming appointment's fate is drawn given that it came this far unchanged
+(``behaviour.fate_after``); a visit under way, or a no-show not yet answered, is drawn again given
+what its record shows (``Visits.take_up_started``); a visit whose work is recorded is completed.
+What an earlier run drew is not stored, so each is drawn again, conditioned on what the database
+shows, and the rates of a history made in several runs are those of one made in one."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session
 
-from sp_services.domain.enums import JobStatus
+from sp_services.domain.enums import JobEventKind, JobStatus
 from sp_services.domain.job_query import JobQuery
 from sp_services.domain.jobs import Job
 from sp_services.domain.marketplaces import US
@@ -62,15 +64,19 @@ def take_up(desk: Desk, lives: Lives, visits: Visits, branches: Sequence[Branch]
             continue
         sim = SimJob(job.service_job_id, by_store[job.store_id], offering)
         active = job.active_appointment()
-        later = at + timedelta(hours=12 * desk.rng.random())
         if active is None:
-            desk.agenda.at(later, partial(lives.book, sim))
-        elif active.start_time > at:
-            visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
-            visit.technician_ids = tuple(t.technician_id for t in active.technicians)
-            booked = [e.at for e in repo.events_of(job.service_job_id) if e.appointment_id == active.appointment_id]
+            desk.agenda.at(at + timedelta(hours=12 * desk.rng.random()), partial(lives.book, sim))
+            continue
+        visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
+        visit.technician_ids = tuple(t.technician_id for t in active.technicians)
+        events = [e for e in repo.events_of(job.service_job_id) if e.appointment_id == active.appointment_id]
+        done = active.fulfillment
+        if active.start_time > at:
+            booked = [e.at for e in events if e.kind in (JobEventKind.BOOKED, JobEventKind.RESCHEDULED)]
             lives.take_up(visit, booked_at=min(booked, default=at), now=at)
-        elif active.fulfillment is not None and active.fulfillment.end is not None:
-            visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
-            sim.visit = visit
-            desk.agenda.at(later, partial(visits.complete, visit))
+        elif done is None or done.start is None:
+            visits.take_up_started(visit, eta_sent=done is not None and done.eta_start is not None, at=at)
+        elif done.end is not None:
+            recorded = [e.at for e in events if e.kind is JobEventKind.FULFILLMENT_RECORDED]
+            visits.take_up_recorded(visit, recorded_at=max(recorded, default=at), at=at)
+        # A start recorded without an end is not something the simulation makes: left as it is.

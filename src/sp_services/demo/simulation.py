@@ -166,6 +166,7 @@ class Simulation:
                 offerings.append((spec, offering))
             self.desk.offerings = tuple(offerings)
             self.desk.orders = state.orders
+            self.desk.agenda.now = at  # nothing is planned before the history made so far
             if not fresh:
                 self.desk.session = session
                 take_up(self.desk, self.lives, self.visits, self.branches, at=at)

@@ -27,6 +27,7 @@ class Tally:
     documents: int = 0
     unstaffed: int = 0  # dispatch found no free qualified technician (moved by the provider)
     kept: int = 0  # a buyer's reschedule found no other slot: the appointment was kept
+    left_as_found: int = 0  # taken up from an earlier run, its record agreed with no draw (other rates)
     steps: int = 0  # service calls made
 
 

@@ -19,6 +19,7 @@ work: its start and end as the technician worked them and who did it, with an en
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -44,6 +45,27 @@ from .reasons import Change, buyer_no_show, provider
 
 IN_HOME = ServiceLocationType.IN_HOME.value
 ETA_LEAD = timedelta(minutes=45)  # the arrival estimate is sent this long before the window
+# How long after what, uniformly: the provider answers its no-show (hours after the window), a
+# buyer's absence is settled (minutes after the start), the work is recorded (after it ends), the
+# job is completed (after the record).
+NO_SHOW_ANSWER_HOURS = (2.0, 20.0)
+BUYER_NO_SHOW_MINUTES = (15.0, 40.0)
+RECORD_MINUTES = (5.0, 40.0)
+COMPLETION_MINUTES = (10.0, 120.0)
+NO_SHOW_ANSWERS = (0.6, 0.25)  # the provider moves its no-show (RS4), cancels it (S13), else leaves it
+TAKE_UP_TRIES = 1000
+
+
+@dataclass(frozen=True)
+class Work:
+    """A served visit as drawn: how the technician arrived, the work's start and end, when it is
+    recorded, and whether with a proof document."""
+
+    arrival: Arrival
+    began: datetime
+    finished: datetime
+    recorded: datetime
+    with_proof: bool
 
 
 def _window(start: datetime, end: datetime) -> dict[str, object]:
@@ -160,48 +182,107 @@ class Visits:
         """The window opens: play out what was drawn for the visit."""
         if not visit.current:
             return
-        d, service_type = self.desk, visit.job.offering.service_type
+        d = self.desk
         if visit.fate is Fate.TECHNICIAN_NO_SHOW:
             d.tally.technician_no_shows += 1
-            later = visit.end + timedelta(hours=d.rng.uniform(2, 20))
-            d.agenda.at(later, lambda now: self._after_no_show(visit, now))
+            self._after_no_show_at(visit, visit.end + timedelta(hours=d.rng.uniform(*NO_SHOW_ANSWER_HOURS)))
         elif visit.fate is Fate.BUYER_NO_SHOW:
             d.tally.buyer_no_shows += 1
-            later = at + timedelta(minutes=d.rng.uniform(15, 40))
-            cancel = buyer_no_show(Change.CANCEL, country=COUNTRY, service_type=service_type)
-            if d.rng.random() < 0.5:
-                d.agenda.at(later, lambda now: self.lives.cancel(visit.job, cancel, now))
-            else:
-                code = buyer_no_show(Change.RESCHEDULE, country=COUNTRY, service_type=service_type)
-                d.agenda.at(later, lambda now: self.lives.reschedule(visit, code, now, or_cancel=cancel))
+            self._buyer_absent(visit, at + timedelta(minutes=d.rng.uniform(*BUYER_NO_SHOW_MINUTES)))
         else:
-            self._work(visit)
+            work = self._work(visit)
+            d.tally.served += 1
+            d.tally.late += work.arrival is Arrival.LATE
+            d.tally.early += work.arrival is Arrival.EARLY
+            self._record_at(visit, work)
+
+    def _after_no_show_at(self, visit: Visit, when: datetime) -> None:
+        self.desk.agenda.at(when, lambda now: self._after_no_show(visit, now))
+
+    def _buyer_absent(self, visit: Visit, when: datetime) -> None:
+        """The buyer is not there: at ``when`` the provider rebooks the visit (RS11) or cancels the
+        job (S1), as ``no_show_rebook_rate`` says."""
+        d, service_type = self.desk, visit.job.offering.service_type
+        cancel = buyer_no_show(Change.CANCEL, country=COUNTRY, service_type=service_type)
+        if d.rng.random() >= d.behaviour.no_show_rebook_rate:
+            d.agenda.at(when, lambda now: self.lives.cancel(visit.job, cancel, now))
+        else:
+            code = buyer_no_show(Change.RESCHEDULE, country=COUNTRY, service_type=service_type)
+            d.agenda.at(when, lambda now: self.lives.reschedule(visit, code, now, or_cancel=cancel))
 
     def _after_no_show(self, visit: Visit, at: datetime) -> None:
-        """The provider's answer to its own no-show: move it (60%), cancel it (25%) or leave it."""
+        """The provider's answer to its own no-show: move it, cancel it or leave it (``NO_SHOW_ANSWERS``)."""
         if not visit.current:
             return
         d, service_type = self.desk, visit.job.offering.service_type
         cancel = provider(Change.CANCEL, country=COUNTRY, service_type=service_type)
         u = d.rng.random()
-        if u < 0.6:
+        moved, cancelled = NO_SHOW_ANSWERS
+        if u < moved:
             code = provider(Change.RESCHEDULE, country=COUNTRY, service_type=service_type)
             self.lives.reschedule(visit, code, at, or_cancel=cancel)
-        elif u < 0.85:
+        elif u < moved + cancelled:
             self.lives.cancel(visit.job, cancel, at)
 
-    def _work(self, visit: Visit) -> None:
+    def _work(self, visit: Visit) -> Work:
         """The technician starts early, on time or late, and works for about the planned time."""
         d = self.desk
         kind, offset = dice.arrival_offset(d.rng, d.behaviour)
         began = visit.start + timedelta(minutes=offset)
         finished = began + timedelta(minutes=dice.work_minutes(d.rng, d.behaviour, visit.job.offering.duration_minutes))
-        d.tally.served += 1
-        d.tally.late += kind is Arrival.LATE
-        d.tally.early += kind is Arrival.EARLY
-        recorded = finished + timedelta(minutes=d.rng.uniform(5, 40))
-        with_proof = d.rng.random() < d.behaviour.proof_rate
-        d.agenda.at(recorded, lambda now: self._record(visit, began, finished, with_proof, now))
+        recorded = finished + timedelta(minutes=d.rng.uniform(*RECORD_MINUTES))
+        return Work(kind, began, finished, recorded, d.rng.random() < d.behaviour.proof_rate)
+
+    def _record_at(self, visit: Visit, work: Work) -> None:
+        self.desk.agenda.at(
+            work.recorded, lambda now: self._record(visit, work.began, work.finished, work.with_proof, now)
+        )
+
+    # ---- taking up an earlier run's visits -------------------------------------------------------
+
+    def take_up_started(self, visit: Visit, *, eta_sent: bool, at: datetime) -> None:
+        """Follow a visit whose window opened before ``at`` (in an earlier run) and that has no work
+        recorded and is still ACTIVE. What that run drew for it is not stored, so it is drawn again
+        from the same dice, and again until the draw agrees with the record at ``at``: an arrival
+        estimate sent or not, nothing done yet that would have changed the record (rejection
+        sampling: the draw kept has the visit's distribution given what is known, so a history
+        continued at any instant keeps its rates). What the draw has still to happen is planned;
+        it was counted by the run that saw the window open."""
+        d, b = self.desk, self.desk.behaviour
+        visit.job.visit = visit
+        for _ in range(TAKE_UP_TRIES):
+            fate = dice.at_visit(d.rng, b)
+            # The estimate was drawn at the booking, and sent for every visit but a no-show's.
+            if (d.rng.random() < b.eta_rate and fate is not Fate.TECHNICIAN_NO_SHOW) is not eta_sent:
+                continue
+            visit.fate = fate
+            if fate is Fate.TECHNICIAN_NO_SHOW:
+                answer = visit.end + timedelta(hours=d.rng.uniform(*NO_SHOW_ANSWER_HOURS))
+                if answer > at:
+                    self._after_no_show_at(visit, answer)
+                    return
+                if d.rng.random() >= sum(NO_SHOW_ANSWERS):
+                    return  # answered by leaving it as it was: it stays a technician no-show
+            elif fate is Fate.BUYER_NO_SHOW:
+                answer = visit.start + timedelta(minutes=d.rng.uniform(*BUYER_NO_SHOW_MINUTES))
+                if answer > at:
+                    self._buyer_absent(visit, answer)
+                    return
+            else:
+                work = self._work(visit)
+                if work.recorded > at:
+                    self._record_at(visit, work)
+                    return
+        d.tally.left_as_found += 1  # nothing the dice give agrees (made with other rates): left as it is
+
+    def take_up_recorded(self, visit: Visit, *, recorded_at: datetime, at: datetime) -> None:
+        """Follow a visit whose work an earlier run recorded at ``recorded_at`` and whose job it left
+        open: completed ``COMPLETION_MINUTES`` after the record, given that it was not by ``at``."""
+        visit.job.visit = visit
+        waited = (at - recorded_at) / timedelta(minutes=1)
+        low, high = max(COMPLETION_MINUTES[0], waited), COMPLETION_MINUTES[1]
+        when = recorded_at + timedelta(minutes=self.desk.rng.uniform(low, high)) if low < high else at
+        self.desk.agenda.at(max(when, at), partial(self.complete, visit))
 
     def _record(self, visit: Visit, began: datetime, finished: datetime, with_proof: bool, at: datetime) -> None:
         """The work as done and who did it, with the receipt; the job is completed later."""
@@ -228,7 +309,7 @@ class Visits:
             fulfillment_time=_window(began, finished), resource_ids=visit.technician_ids or None, documents=documents
         )
         self._fulfill(visit, data, at)
-        d.agenda.at(at + timedelta(minutes=d.rng.uniform(10, 120)), partial(self.complete, visit))
+        d.agenda.at(at + timedelta(minutes=d.rng.uniform(*COMPLETION_MINUTES)), partial(self.complete, visit))
 
     def complete(self, visit: Visit, at: datetime) -> None:
         if not visit.current:
