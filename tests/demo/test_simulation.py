@@ -1,9 +1,15 @@
 """The simulator (issue #13): a known history, made with fixed rates and a fixed seed through the real
 services, keeps every rule (no overbooking, only qualified technicians, valid reason codes, proof
 that verifies), leaves the fixed demo as the other tests know it, and gives back each rate it was
-made with, within three standard errors of the measured proportion: every rate measured from what
-the API recorded (job events and appointments, read through the repositories), and those the
-analytics report (lateness, early starts, no-shows, orders) through getStorePerformance's service."""
+made with: measured from what the API recorded (job events and appointments, read through the
+repositories), and read off ``GET /analytics/v1/stores`` with the demo's credentials (late and early
+starts, both no-shows, cancellations, orders).
+
+The tolerance: every rate is a proportion of independent draws (one per appointment, visit or served
+visit), so its estimate over n of them has the binomial standard error sqrt(p (1 - p) / n); each
+must lie within three of them of the rate it was made with (a correct simulator misses one for
+0.27 % of seeds; the seed is fixed, so the test is deterministic), over more than 100 draws. Orders
+per store and day are Poisson: three standard errors sqrt(rate / store-days)."""
 
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from sp_services.blobs import LocalBlobStore
@@ -43,7 +50,7 @@ from sp_services.persistence.repositories.jobs import JobRepository
 from sp_services.services.capacity import capacity_views
 from sp_services.services.documents import DocumentStore, document_content
 from sp_services.services.slots import slots_for_asin
-from tests.support import OPERATOR_KEY, database_url, migrated
+from tests.support import OPERATOR_KEY, database_url, migrated, start_server, travel
 
 NOW = datetime(2026, 3, 20, 15, 30, tzinfo=UTC)  # the history's present; DST began on the 8th
 RATES = Behaviour(
@@ -56,6 +63,11 @@ RATES = Behaviour(
     late_rate=0.20,
     early_rate=0.05,
     proof_rate=0.8,
+    # Every order is booked and no buyer no-show is rebooked, so the only buyer-side cancellations
+    # are the buyer's own before the start and S1 no-shows: the analytics' counts then give the
+    # cancel rate (test_the_analytics_endpoint_gives_back_every_rate).
+    never_book_rate=0.0,
+    no_show_rebook_rate=0.0,
 )
 PLAN = Plan(days=60, stores=3, seed=7, behaviour=RATES)
 SETTLED = timedelta(days=2)  # every fate of an appointment that started this long ago has played out
@@ -197,41 +209,64 @@ def test_the_recorded_history_gives_back_each_rate_it_was_made_with(history: His
     assert len(history.jobs) == history.summary.tally.orders
 
 
-def test_the_analytics_give_back_the_rates_they_measure(history: History) -> None:
-    """getStorePerformance over the branches, for the store-local days whose appointments have all
-    played out: the lateness, early-start and no-show rates, and orders per store and day."""
-    analytics = pytest.importorskip("sp_services.services.analytics")
-    from sp_services.domain.analytics_query import AnalyticsQuery, GroupBy
+def test_the_analytics_endpoint_gives_back_every_rate(history: History, tmp_path: Path) -> None:
+    """getStorePerformance over HTTP, with the demo's credentials, over the branches' store-local
+    days from a week in (bookings and their changes have reached their steady flow: a cancellation
+    is dated by when it happened, a visit by its start) to the last whose appointments have all
+    played out. Each rate is a binomial proportion of the rows' counts:
 
-    first, last = (history.summary.start + timedelta(days=1)).date(), (NOW - SETTLED - timedelta(days=1)).date()
-    query = AnalyticsQuery(
-        seller_id=history.demo["seller_id"],
-        marketplace_id=US,
-        start=first,
-        end=last,
-        group_by=GroupBy.NONE,
-        store_ids=tuple(history.store_ids),
-    )
-    with history.db.transaction(write=False) as s:
-        rows = analytics.store_performance(s, query=query, now=NOW).rows
-    assert len(rows) == len(history.store_ids)
+    - late and early starts over ``appointmentsServed``;
+    - technician and buyer no-shows over the visits due (served + the two kinds of no-show);
+    - the buyer's cancellations before the start: cancelled jobs of a buyer, product or scope cause
+      (every buyer-side code) less the S1 no-shows among them (``buyerNoShows``: the history rebooks
+      none and every order is booked, so nothing else is cancelled with a buyer-side code). Over
+      those and the visits due, each booked appointment being cancelled with ``cancel_rate`` and
+      coming due with 1 - cancel - reschedule - provider-break rate, the share cancelled is
+      cancel ÷ (cancel + due rate)."""
+    server = start_server(history.db, tmp_path)
+    try:
+        travel(server, NOW)
+        demo = history.demo
+        token = httpx.post(
+            f"{server.url}/auth/o2/token",
+            data={"grant_type": "refresh_token", "refresh_token": demo["refresh_token"],
+                  "client_id": demo["client_id"], "client_secret": demo["client_secret"]},
+        )  # fmt: skip
+        assert token.status_code == 200, token.text
+        first, last = (history.summary.start + timedelta(days=8)).date(), (NOW - SETTLED - timedelta(days=1)).date()
+        response = httpx.get(
+            f"{server.url}/analytics/v1/stores",
+            params={"marketplaceIds": US, "startDate": first.isoformat(), "endDate": last.isoformat(),
+                    "storeIds": ",".join(history.store_ids)},
+            headers={"x-amz-access-token": token.json()["access_token"]},
+            timeout=60,
+        )  # fmt: skip
+    finally:
+        server.stop()
+    assert response.status_code == 200, response.text
+    rows = response.json()["payload"]["stores"]
+    assert [row["storeId"] for row in rows] == sorted(history.store_ids)
     total: Counter[str] = Counter()
     for row in rows:
-        service = row.metrics.service
-        total["served"] += service.appointments_served
-        total["late"] += service.late_starts
-        total["early"] += service.early_starts
-        total["technician"] += service.technician_no_shows
-        total["buyer"] += service.buyer_no_shows
-        total["created"] += row.metrics.jobs_created
-    due = total["served"] + total["technician"] + total["buyer"]
+        for key in ("appointmentsServed", "lateStarts", "earlyStarts", "technicianNoShows", "buyerNoShows"):
+            total[key] += row[key]
+        total["created"] += row["jobsCreated"]
+        total["buyer-side cancelled"] += sum(row["jobsCancelled"]["byCause"][c] for c in ("buyer", "product", "scope"))
+    served, buyer_no_shows = total["appointmentsServed"], total["buyerNoShows"]
+    due = served + total["technicianNoShows"] + buyer_no_shows
+    cancelled_before = total["buyer-side cancelled"] - buyer_no_shows
+    due_rate = 1 - RATES.cancel_rate - RATES.reschedule_rate - RATES.provider_break_rate
     checks = {
-        "late_rate": (total["late"] / total["served"], total["served"]),
-        "early_rate": (total["early"] / total["served"], total["served"]),
-        "technician_no_show_rate": (total["technician"] / due, due),
-        "buyer_no_show_rate": (total["buyer"] / due, due),
+        "late_rate": ((total["lateStarts"] / served, served), RATES.late_rate),
+        "early_rate": ((total["earlyStarts"] / served, served), RATES.early_rate),
+        "technician_no_show_rate": ((total["technicianNoShows"] / due, due), RATES.technician_no_show_rate),
+        "buyer_no_show_rate": ((buyer_no_shows / due, due), RATES.buyer_no_show_rate),
+        "cancel_rate": (
+            (cancelled_before / (cancelled_before + due), cancelled_before + due),
+            RATES.cancel_rate / (RATES.cancel_rate + due_rate),
+        ),
     }
-    off = {name: got for name, got in checks.items() if not _close(got, getattr(RATES, name))}
+    off = {name: (got, expected) for name, (got, expected) in checks.items() if not _close(got, expected)}
     assert not off, (off, dict(total))
     store_days = ((last - first).days + 1) * len(history.store_ids)
     rate = RATES.orders_per_day
