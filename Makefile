@@ -54,6 +54,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/capacity_bench.py
 	$(BIN)/python benchmarks/http_bench.py
 	$(BIN)/python benchmarks/http_bench.py --database-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python benchmarks/simulate_bench.py --database-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python benchmarks/analytics_bench.py
+	$(BIN)/python benchmarks/analytics_bench.py --database-url $(BENCH_POSTGRES_URL)
 
 # The same HTTP table beside Stoplight Prism (from npm, installed into .cache/prism) mocking the model.
 bench-peer: $(STAMP)
