@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate_bench.py --database-url $(BENCH_POSTGRES_URL)
 	$(BIN)/python benchmarks/analytics_bench.py
 	$(BIN)/python benchmarks/analytics_bench.py --database-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python benchmarks/dashboard_bench.py
 
 # The same HTTP table beside Stoplight Prism (from npm, installed into .cache/prism) mocking the model.
 bench-peer: $(STAMP)

@@ -46,9 +46,12 @@ class Catalog:
         return next((s.timezone for s in self.stores if s.store_id == store_id), None)
 
 
-def catalog_of(session: Session, *, seller_id: str, marketplace_id: str) -> Catalog:
+def catalog_of(session: Session, *, seller_id: str, marketplace_id: str, technicians: bool = True) -> Catalog:
+    """The seller's stores in the marketplace and (unless ``technicians`` is False: a page that
+    names none need not read them) its technicians."""
     catalog = CatalogRepository(session)
-    return Catalog(tuple(catalog.stores_of(seller_id, marketplace_id)), tuple(catalog.technicians_of(seller_id)))
+    staff = tuple(catalog.technicians_of(seller_id)) if technicians else ()
+    return Catalog(tuple(catalog.stores_of(seller_id, marketplace_id)), staff)
 
 
 def needs_today(session: Session, *, seller_id: str, marketplace_id: str, now: datetime) -> dict[Need, int]:

@@ -83,7 +83,9 @@ class Board:
 
 def board(session: Session, *, asked: AnalyticsQuery, request: Request, now: datetime) -> Board:
     """The page's stores (by name) and their rows of capacity against demand."""
-    catalog = dispatch.catalog_of(session, seller_id=asked.seller_id, marketplace_id=asked.marketplace_id)
+    catalog = dispatch.catalog_of(
+        session, seller_id=asked.seller_id, marketplace_id=asked.marketplace_id, technicians=False
+    )
     everyone = sorted(catalog.stores, key=lambda s: (s.name, s.store_id))
     shown, paged = page_of(request, everyone, PAGE_SIZE)
     if not shown:

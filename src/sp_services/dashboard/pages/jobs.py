@@ -58,7 +58,7 @@ async def jobs(request: Request, viewer: Viewer = Depends(signed_in)) -> HTMLRes
     def read(session: Session, now: datetime) -> tuple[job_service.JobPage, dispatch.Catalog]:
         p.check()
         page = job_service.list_jobs(session, seller_id=seller, query=query, page_token=token, secret=secret, now=now)
-        return page, dispatch.catalog_of(session, seller_id=seller, marketplace_id=market)
+        return page, dispatch.catalog_of(session, seller_id=seller, marketplace_id=market, technicians=False)
 
     form = request.query_params
     kept = [(k, v) for k, v in form.multi_items() if v.strip() and k != "pageToken"]
@@ -66,7 +66,9 @@ async def jobs(request: Request, viewer: Viewer = Depends(signed_in)) -> HTMLRes
     try:
         page, catalog = await viewer.read(read)
     except InvalidInput as error:
-        catalog = await viewer.read(lambda s, _now: dispatch.catalog_of(s, seller_id=seller, marketplace_id=market))
+        catalog = await viewer.read(
+            lambda s, _now: dispatch.catalog_of(s, seller_id=seller, marketplace_id=market, technicians=False)
+        )
         problems = [f"{i.message} {i.details}".strip() for i in error.items]
         context |= {"page": None, "catalog": catalog, "kept": kept}
         return render(

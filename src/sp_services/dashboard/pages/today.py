@@ -54,7 +54,12 @@ async def today(request: Request, viewer: Viewer = Depends(signed_in)) -> HTMLRe
     def read(session: Session, now: datetime) -> tuple[dict[Need, int], dispatch.NeedsPage, dispatch.Catalog, datetime]:
         counts = dispatch.needs_today(session, seller_id=seller, marketplace_id=market, now=now)
         page = dispatch.needs_page(session, seller_id=seller, marketplace_id=market, need=need, after=after, now=now)
-        return counts, page, dispatch.catalog_of(session, seller_id=seller, marketplace_id=market), now
+        return (
+            counts,
+            page,
+            dispatch.catalog_of(session, seller_id=seller, marketplace_id=market, technicians=False),
+            now,
+        )
 
     counts, page, catalog, now = await viewer.read(read)
     return render(

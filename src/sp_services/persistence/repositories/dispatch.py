@@ -16,9 +16,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
 
 from sp_services.domain.enums import AppointmentStatus, JobStatus
 from sp_services.domain.times import parse_iso
@@ -58,34 +72,54 @@ class NeedRow:
     key: str  # where the next page starts after this row
 
 
-def _conditions(need: Need, now: datetime) -> list[ColumnElement[bool]]:
+# The instants the lists are cut at, as parameters (``_at(now)`` gives their values): the counts'
+# statement is built once and only executed afterwards.
+_NOW = bindparam("now", type_=A.start_time.type)
+_SINCE = bindparam("since", type_=A.start_time.type)  # now - MAX_SPAN
+_NOW_S = bindparam("now_s", type_=BigInteger())  # now in whole seconds
+
+
+def _at(now: datetime) -> dict[str, Any]:
+    return {"now": now, "since": now - MAX_SPAN, "now_s": int(now.timestamp())}
+
+
+def _conditions(need: Need) -> list[ColumnElement[bool]]:
     """The appointment conditions of one list (on top of: the seller's ACTIVE appointments)."""
-    # Whether a window is over needs its end, computed per row. An appointment lasts at most
-    # MAX_SPAN, so a window still running started after now - MAX_SPAN, and one that is over
-    # started at or before now: each list is one range of start times (read in the index's order)
-    # and the end a filter on it; never an OR of ranges, which planners answer with several index
-    # reads merged and sorted. (Starts are whole minutes: whole seconds compare exactly.)
-    now_s = int(now.timestamp())
+    # Whether a window is over needs its end, computed per row, and only where the start cannot
+    # tell: an appointment lasts at most MAX_SPAN, so one that started after now is running, one
+    # that started MAX_SPAN ago or earlier is over. Each list is then one range of start times
+    # (read in the index's order) with the end a filter inside it; never an OR of ranges, which
+    # planners answer with several index reads merged and sorted. (Starts are whole minutes:
+    # whole seconds compare exactly.)
     end_s = epoch_second(A.start_time) + A.duration_minutes * 60
-    running = and_(A.start_time > now - MAX_SPAN, end_s > now_s)
-    over = and_(A.start_time <= now, end_s <= now_s)
+    running = and_(A.start_time > _SINCE, or_(A.start_time > _NOW, end_s > _NOW_S))
+    over = and_(A.start_time <= _NOW, or_(A.start_time <= _SINCE, end_s <= _NOW_S))
     unassigned = ~exists().where(AT.appointment_id == A.appointment_id)
     lists: dict[Need, list[ColumnElement[bool]]] = {
         Need.UNASSIGNED: [running, unassigned],
-        Need.LATE: [A.start_time <= now, running, A.fulfillment_start.is_(None)],
+        Need.LATE: [A.start_time <= _NOW, running, A.fulfillment_start.is_(None)],
         Need.AWAITING_FULFILLMENT: [over, A.fulfillment_end.is_(None)],
         Need.READY_TO_COMPLETE: [A.fulfillment_end.is_not(None)],
     }
     return lists[need]
 
 
-def _active(seller_id: str, marketplace_id: str) -> list[ColumnElement[bool]]:
+def _active() -> list[ColumnElement[bool]]:
+    """The seller's (parameter ``seller``) ACTIVE appointments of jobs in the marketplace (``market``)."""
     return [
-        A.seller_id == seller_id,
+        A.seller_id == bindparam("seller"),
         A.status == AppointmentStatus.ACTIVE.value,
-        J.marketplace_id == marketplace_id,
+        J.marketplace_id == bindparam("market"),
         J.status == JobStatus.NOT_SERVICED.value,
     ]
+
+
+@cache
+def _counting() -> Select[Any]:
+    """The four appointment lists' counts in one pass over the seller's ACTIVE appointments."""
+    needs = [n for n in Need if n is not Need.UNSCHEDULED]
+    sums = [func.coalesce(func.sum(case((and_(*_conditions(n)), 1), else_=0)), 0) for n in needs]
+    return select(*sums).select_from(A).join(J, J.service_job_id == A.service_job_id).where(*_active())
 
 
 def _pending(seller_id: str, marketplace_id: str) -> list[ColumnElement[bool]]:
@@ -113,13 +147,7 @@ class DispatchRepository(Repository):
         """How many jobs are on each list: two aggregate queries (jobs; ACTIVE appointments)."""
         pending = self.session.scalar(select(func.count()).select_from(J).where(*_pending(seller_id, marketplace_id)))
         needs = [n for n in Need if n is not Need.UNSCHEDULED]
-        sums = [func.coalesce(func.sum(case((and_(*_conditions(n, now)), 1), else_=0)), 0) for n in needs]
-        row = self.session.execute(
-            select(*sums)
-            .select_from(A)
-            .join(J, J.service_job_id == A.service_job_id)
-            .where(*_active(seller_id, marketplace_id))
-        ).one()
+        row = self.session.execute(_counting(), {"seller": seller_id, "market": marketplace_id, **_at(now)}).one()
         return {Need.UNSCHEDULED: int(pending or 0), **{n: int(v) for n, v in zip(needs, row, strict=True)}}
 
     def page(
@@ -140,12 +168,13 @@ class DispatchRepository(Repository):
             query = (
                 select(*columns, A.appointment_id, A.start_time, A.duration_minutes)
                 .join(A, A.service_job_id == J.service_job_id)
-                .where(*_active(seller_id, marketplace_id), *_conditions(need, now))
+                .where(*_active(), *_conditions(need))
             )
             if start:
                 query = query.where(_after((A.start_time, A.appointment_id), start))
             query = query.order_by(A.start_time, A.appointment_id)
-        rows = self.session.execute(query.limit(limit + 1)).all()
+        params = {"seller": seller_id, "market": marketplace_id, **_at(now)}
+        rows = self.session.execute(query.limit(limit + 1), params).all()
         out = [_row(r, need) for r in rows[:limit]]
         return out, (out[-1].key if len(rows) > limit else None)
 
