@@ -49,12 +49,14 @@ from sp_services.persistence.repositories.analytics import AnalyticsRepository
 from sp_services.persistence.repositories.analytics_sql import LocalDays, plain_plans
 from sp_services.persistence.repositories.catalog import CatalogRepository
 from sp_services.services import operator as op
+from sp_services.settings import Settings
 
 SELLER = "ABENCHANALYTICS"
 ZONES = ("America/New_York", "America/Chicago", "America/Los_Angeles")
 HOUR = timedelta(hours=1)
 BENCH_DATABASE = "sp_analytics_bench"  # made afresh on the PostgreSQL server of --database-url
 TARGET = 2.0  # the endpoint at most this many times its statements' own time
+DEFAULT_TIMEOUT = Settings.model_fields["request_timeout"].default
 CLI = str(Path(sys.executable).parent / "sp-services")
 
 
@@ -189,6 +191,10 @@ def main() -> int:
         print(f"{db.engine.dialect.name}: {args.jobs:,} jobs, {args.stores} stores, {args.technicians} technicians "
               f"loaded in {time.perf_counter() - t0:.1f} s")  # fmt: skip
 
+    # The endpoints' own cost is measured: the server's bounds (REQUEST_TIMEOUT, 5 s by default) are
+    # raised so that a slow run is timed rather than answered 503, and a median past them is flagged.
+    for bound in ("SP_SERVICES_REQUEST_TIMEOUT", "SP_SERVICES_DB_STATEMENT_TIMEOUT"):
+        os.environ.setdefault(bound, "300")
     server = start_process_server(db, tmp, workers=1)
     try:
         token = httpx.post(
@@ -206,8 +212,9 @@ def main() -> int:
     print(f"{'endpoint':<34}{'rows':>6}{'HTTP ms':>10}{'SQL ms':>9}{'repo ms':>9}{'HTTP/SQL':>10}  target ≤ {TARGET:g}")
     for name, n, http_s, sql_s, repo_s in rows:
         ratio = http_s / sql_s
+        slow = f" (past the default {DEFAULT_TIMEOUT:g} s request timeout)" if http_s > DEFAULT_TIMEOUT else ""
         print(f"{name:<34}{n:>6}{http_s * 1000:>10.1f}{sql_s * 1000:>9.1f}{repo_s * 1000:>9.1f}{ratio:>10.2f}  "
-              f"{'PASS' if ratio <= TARGET else 'MISS'}")  # fmt: skip
+              f"{'PASS' if ratio <= TARGET else 'MISS'}{slow}")  # fmt: skip
     print("\nSQL: the endpoint's statements executed and fetched in this process; repo: the same plus the")
     print("metrics finished from their rows; HTTP: the whole request (token, scope, statements, JSON).")
     return 0
