@@ -115,3 +115,14 @@ def test_recorded_work_is_completed(continued: Continued) -> None:
     ]
     assert recorded
     assert all(continued.last.jobs[j].status is JobStatus.COMPLETED for j in recorded)
+
+
+def test_jobs_waiting_are_booked_by_their_buyers(continued: Continued) -> None:
+    """A job waiting when the first run stopped is booked later by its buyer (or never, a buyer who
+    never books): the second run books some, and none of them before the instant it took up."""
+    waiting = [j for j in continued.first.jobs.values() if j.status is JobStatus.PENDING_SCHEDULE]
+    booked = [
+        continued.last.jobs[j.service_job_id] for j in waiting if continued.last.jobs[j.service_job_id].appointments
+    ]
+    assert booked
+    assert all(a.start_time > STOP for job in booked for a in job.appointments)

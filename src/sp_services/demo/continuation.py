@@ -1,15 +1,15 @@
 """Taking up an earlier simulation's open jobs, so that history continues where it stopped: a job
-still waiting is booked; a coming appointment's fate is drawn given that it came this far unchanged
-(``behaviour.fate_after``); a visit under way, or a no-show not yet answered, is drawn again given
-what its record shows (``Visits.take_up_started``); a visit whose work is recorded is completed.
-What an earlier run drew is not stored, so each is drawn again, conditioned on what the database
-shows, and the rates of a history made in several runs are those of one made in one."""
+still waiting is booked later, or never (``Lives.take_up_pending``); a coming appointment's fate is
+drawn given that it came this far unchanged (``behaviour.fate_after``); a visit under way, or a
+no-show not yet answered, is drawn again given what its record shows (``Visits.take_up_started``);
+a visit whose work is recorded is completed. What an earlier run drew is not stored, so each is
+drawn again, conditioned on what the database shows, and the rates of a history made in several
+runs are those of one made in one."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -65,7 +65,7 @@ def take_up(desk: Desk, lives: Lives, visits: Visits, branches: Sequence[Branch]
         sim = SimJob(job.service_job_id, by_store[job.store_id], offering)
         active = job.active_appointment()
         if active is None:
-            desk.agenda.at(at + timedelta(hours=12 * desk.rng.random()), partial(lives.book, sim))
+            lives.take_up_pending(sim, ordered=job.created_at, at=at)
             continue
         visit = Visit(sim, active.appointment_id, active.start_time, Fate.SERVED)
         visit.technician_ids = tuple(t.technician_id for t in active.technicians)

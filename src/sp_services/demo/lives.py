@@ -42,6 +42,8 @@ from .tally import Tally
 ORDER_SELLER = replace(MAIN, order_prefix=333)  # simulated orders are numbered apart from the fixed ones
 COUNTRY = marketplace(US).country  # type: ignore[union-attr]
 BOOKING_TRIES = 3
+NEVER_BOOKED_CANCEL = (0.5, (1.0, 14.0))  # a buyer who never books cancels with this chance, days after
+TAKE_UP_TRIES = 1000  # draws tried when taking up an earlier run's job (``take_up_pending``)
 # A buyer's change of plan comes this far (as shares of the time from booking to start) after the
 # booking: not in the same minute, and not at the door.
 CHANGES = (0.05, 0.95)
@@ -126,12 +128,47 @@ class Lives:
             self._booked(job, appointment_id, start, at)
         elif how is Booking.NEVER:
             d.tally.never_booked += 1
-            if d.rng.random() < 0.5:  # half of them cancel within two weeks; the rest stay pending
-                code = buyer_side(d.rng, Change.CANCEL, country=COUNTRY, service_type=offering.service_type)
-                d.agenda.at(at + timedelta(days=d.rng.uniform(1, 14)), lambda now: self.cancel(job, code, now))
+            give_up = self._gives_up(at)
+            if give_up is not None:
+                self._cancel_at(job, give_up)
         else:  # later, or at checkout with nothing open
-            delay = timedelta(hours=d.rng.lognormvariate(math.log(d.behaviour.booking_delay_hours), 1.0))
-            d.agenda.at(at + delay, lambda now: self.book(job, now))
+            d.agenda.at(at + self._booking_delay(), lambda now: self.book(job, now))
+
+    def _booking_delay(self) -> timedelta:
+        """How long after the order a buyer who books later does (log-normal around the median)."""
+        b = self.desk.behaviour
+        return timedelta(hours=self.desk.rng.lognormvariate(math.log(b.booking_delay_hours), 1.0))
+
+    def _gives_up(self, ordered: datetime) -> datetime | None:
+        """When a buyer who never books cancels (``NEVER_BOOKED_CANCEL``), or None: it stays pending."""
+        d = self.desk
+        if d.rng.random() >= NEVER_BOOKED_CANCEL[0]:
+            return None
+        return ordered + timedelta(days=d.rng.uniform(*NEVER_BOOKED_CANCEL[1]))
+
+    def _cancel_at(self, job: SimJob, when: datetime) -> None:
+        code = buyer_side(self.desk.rng, Change.CANCEL, country=COUNTRY, service_type=job.offering.service_type)
+        self.desk.agenda.at(when, lambda now: self.cancel(job, code, now))
+
+    def take_up_pending(self, job: SimJob, *, ordered: datetime, at: datetime) -> None:
+        """Follow a job an earlier run placed at ``ordered`` and left waiting for a booking at ``at``.
+        How its buyer books is drawn again, and again until it agrees with a job still waiting at
+        ``at`` (a buyer booking later who has not yet, or one who never books and has not cancelled):
+        the rejection sampling of ``Visits.take_up_started``. A buyer whose booking found nothing
+        open (which the dice cannot tell) tries again within the day."""
+        d = self.desk
+        for _ in range(TAKE_UP_TRIES):
+            how = dice.booking(d.rng, d.behaviour)
+            if how is Booking.LATER and (when := ordered + self._booking_delay()) > at:
+                d.agenda.at(when, lambda now: self.book(job, now))
+                return
+            if how is Booking.NEVER:
+                give_up = self._gives_up(ordered)
+                if give_up is None or give_up > at:
+                    if give_up is not None:
+                        self._cancel_at(job, give_up)
+                    return
+        d.agenda.at(at + timedelta(hours=24 * d.rng.random()), lambda now: self.book(job, now))
 
     def _place(
         self, branch: Branch, spec: DemoOffering, offering: Offering, start: datetime | None, at: datetime

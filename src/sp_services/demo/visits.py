@@ -40,7 +40,7 @@ from . import proof
 from .behaviour import Arrival, Fate
 from .branches import DISPATCH_HOUR
 from .fixtures import MAIN
-from .lives import COUNTRY, Desk, Lives, Visit
+from .lives import COUNTRY, TAKE_UP_TRIES, Desk, Lives, Visit
 from .reasons import Change, buyer_no_show, provider
 
 IN_HOME = ServiceLocationType.IN_HOME.value
@@ -53,7 +53,6 @@ BUYER_NO_SHOW_MINUTES = (15.0, 40.0)
 RECORD_MINUTES = (5.0, 40.0)
 COMPLETION_MINUTES = (10.0, 120.0)
 NO_SHOW_ANSWERS = (0.6, 0.25)  # the provider moves its no-show (RS4), cancels it (S13), else leaves it
-TAKE_UP_TRIES = 1000
 
 
 @dataclass(frozen=True)
