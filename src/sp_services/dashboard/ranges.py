@@ -71,7 +71,7 @@ def page_of(request: Request, items: Sequence[T], size: int) -> tuple[list[T], P
     """The items of the page the query asks for (``page``; out of range or not a number: the nearest)."""
     pages = max(1, -(-len(items) // size))
     text = request.query_params.get("page", "1")
-    number = int(text) if text.isdigit() and len(text) < 7 else 1
+    number = int(text) if text.isascii() and text.isdigit() and len(text) < 7 else 1
     number = min(max(number, 1), pages)
     return list(items[(number - 1) * size : number * size]), Paged(number, pages, len(items))
 
