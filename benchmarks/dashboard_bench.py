@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -152,10 +153,11 @@ def database(jobs: int) -> Path:
         print(f"  done in {time.monotonic() - started:.0f} s", flush=True)
     started = time.monotonic()
     building = big.with_suffix(".building")
-    building.unlink(missing_ok=True)  # an interrupted build
-    with sqlite3.connect(seed) as source, sqlite3.connect(building) as target:
+    for leftover in (building, *(Path(f"{building}{s}") for s in ("-wal", "-shm"))):
+        leftover.unlink(missing_ok=True)  # an interrupted build
+    with closing(sqlite3.connect(seed)) as source, closing(sqlite3.connect(building)) as target:
         source.backup(target)
-    with sqlite3.connect(building) as conn:
+    with closing(sqlite3.connect(building)) as conn:
         seller_id = json.loads(conn.execute("SELECT value FROM key_values WHERE key = 'demo'").fetchone()[0])[
             "seller_id"
         ]
@@ -166,7 +168,10 @@ def database(jobs: int) -> Path:
             _copy_finished(conn, k)
         conn.commit()
         conn.execute("ANALYZE")
+        conn.commit()
         total = conn.execute("SELECT count(*) FROM service_jobs").fetchone()[0]
+        # One file before the rename: the write-ahead log checkpointed into it and removed.
+        conn.execute("PRAGMA journal_mode=DELETE")
     building.rename(big)
     print(f"Built {big.name}: {total} jobs ({copies} earlier copies of {finished} finished ones) "
           f"in {time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
@@ -254,7 +259,7 @@ def _q(**params: object) -> str:
 def cases(db: Path, demo: dict[str, str]) -> list[Case]:
     """Each page, and the API calls that fetch what it shows (the same parameters)."""
     seller, store = demo["seller_id"], demo["store_id"]
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
 
         def column(sql: str, *params: object) -> list[str]:
             return [row[0] for row in conn.execute(sql, params)]
@@ -392,7 +397,7 @@ def main() -> int:
     args = parser.parse_args()
     db = database(args.jobs)
     demo = json.loads(_cli("demo", "--json", database=db, data=CACHE / "data"))
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         total = conn.execute("SELECT count(*) FROM service_jobs").fetchone()[0]
     process, base = serve(db)
     try:
