@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.responses import HTMLResponse
 
 from sp_services.api.analytics_params import analytics_query
 from sp_services.dashboard.auth import Viewer
@@ -36,7 +37,7 @@ def read_range(request: Request, viewer: Viewer, *, group_by: GroupBy) -> Analyt
     return analytics_query(api_request, seller_id=viewer.seller_id, now=viewer.ctx.now())
 
 
-def refused(request: Request, viewer: Viewer, template: str, error: InvalidInput) -> Any:
+def refused(request: Request, viewer: Viewer, template: str, error: InvalidInput) -> HTMLResponse:
     """The page with its form only and the API's reasons (400), as the Jobs page answers bad filters."""
     problems = [f"{i.message} {i.details}".strip() for i in error.items]
     return render(

@@ -108,8 +108,7 @@ async def demand_page(request: Request, viewer: Viewer = Depends(signed_in)) -> 
     try:
         asked = read_range(request, viewer, group_by=GroupBy.DAY)
     except InvalidInput as error:
-        response: HTMLResponse = refused(request, viewer, "demand.html", error)
-        return response
+        return refused(request, viewer, "demand.html", error)
     found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now))
     return render(
         request,

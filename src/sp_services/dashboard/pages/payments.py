@@ -52,7 +52,6 @@ async def payments(request: Request, viewer: Viewer = Depends(signed_in)) -> HTM
     try:
         asked = read_range(request, viewer, group_by=GroupBy.WEEK)
     except InvalidInput as error:
-        response: HTMLResponse = refused(request, viewer, "payments.html", error)
-        return response
+        return refused(request, viewer, "payments.html", error)
     rows = await viewer.read(lambda s, now: report(s, asked=asked, now=now))
     return render(request, "payments.html", context(asked) | {"rows": rows, "charts": charts(rows)}, viewer=viewer)

@@ -29,7 +29,8 @@ router = APIRouter()
 PAGE = Page("/dashboard/technicians", "Technicians", 40)
 PAGE_SIZE = 20  # technicians per page
 
-# The scorecard, in the API's order and under its names (api/routes/analytics.py): (field, label, kind).
+# The scorecard, in the API's order and under its names (api/routes/analytics.py):
+# (wire field, ServiceMetrics attribute, label, how it is shown).
 METRICS: tuple[tuple[str, str, str, str], ...] = (
     ("appointmentsServed", "appointments_served", "Appointments served", "count"),
     ("onTimeStartRate", "on_time_start_rate", "On-time starts", "rate"),
@@ -83,7 +84,7 @@ def _series(rows: list[TechnicianRow], field: str, scale: float) -> list[float |
     return [None if v is None else round(v * scale, 2) for v in values]
 
 
-def trends(query: AnalyticsQuery, rows: tuple[TechnicianRow, ...], names: dict[str, str]) -> dict[str, Any]:
+def trends(rows: tuple[TechnicianRow, ...], names: dict[str, str]) -> dict[str, Any]:
     """Two charts over the periods, a series per technician: appointments served, on-time starts (%)."""
     by_tech: dict[str, list[TechnicianRow]] = {}
     for row in rows:
@@ -132,7 +133,7 @@ def board(session: Session, *, asked: AnalyticsQuery, request: Request, now: dat
         return Board(paged, cards, None)
     grouped = analytics.technician_performance(session, query=replace(asked, technician_ids=ids), now=now)
     names = {t.technician_id: t.name for t in shown}
-    return Board(paged, cards, trends(asked, grouped.rows, names))
+    return Board(paged, cards, trends(grouped.rows, names))
 
 
 @router.get("/technicians", response_class=HTMLResponse)
@@ -140,8 +141,7 @@ async def technicians(request: Request, viewer: Viewer = Depends(signed_in)) -> 
     try:
         asked = read_range(request, viewer, group_by=GroupBy.WEEK)
     except InvalidInput as error:
-        response: HTMLResponse = refused(request, viewer, "technicians.html", error)
-        return response
+        return refused(request, viewer, "technicians.html", error)
     found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now))
     return render(
         request,
