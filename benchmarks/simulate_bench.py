@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -51,15 +52,16 @@ def run(label: str, url: str, data: Path, args: argparse.Namespace) -> dict[str,
     command = [CLI, "simulate", "--days", str(args.days), "--seed", str(args.seed), "--json", "--database-url", url]
     if args.jobs:
         command += ["--jobs", str(args.jobs)]
-    started = time.perf_counter()
+    started, before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         command, env={**os.environ, "SP_SERVICES_DATA_DIR": str(data)}, capture_output=True, text=True, check=False
     )
-    wall = time.perf_counter() - started
+    wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if result.returncode != 0:
         raise SystemExit(f"{label}: simulate failed:\n{result.stderr}")
     summary: dict[str, object] = json.loads(result.stdout)
-    return {"backend": label, "url": url, "wall": wall, **summary}
+    return {"backend": label, "url": url, "wall": wall, "cpu": cpu, **summary}
 
 
 def main() -> None:
@@ -84,12 +86,22 @@ def main() -> None:
     rows = [run(label, url, data / label.lower(), args) for label, url in targets]
 
     print(f"sp-services simulate --days {args.days}" + (f" --jobs {args.jobs}" if args.jobs else ""))
-    print(f"{'backend':12} {'stores':>6} {'jobs':>8} {'appts':>8} {'docs':>7} {'sim s':>8} {'ms/job':>7} {'wall s':>8}")
+    print(
+        f"{'backend':12} {'stores':>6} {'jobs':>8} {'appts':>8} {'docs':>7} {'sim s':>8} {'ms/job':>7} {'wall s':>8}"
+        f" {'CPU ms/job':>11}"
+    )
     for r in rows:
+        jobs = int(r["orders"])  # type: ignore[call-overload]
         print(
-            f"{r['backend']!s:12} {r['stores']!s:>6} {r['orders']!s:>8} {r['appointments']!s:>8} {r['documents']!s:>7} "
+            f"{r['backend']!s:12} {r['stores']!s:>6} {jobs:>8} {r['appointments']!s:>8} {r['documents']!s:>7} "
             f"{float(r['seconds']):8.1f} {float(r['ms_per_job']):7.2f} {float(r['wall']):8.1f}"  # type: ignore[arg-type]
+            f" {1000 * float(r['cpu']) / max(jobs, 1):11.2f}"  # type: ignore[arg-type]
         )
+    print(
+        "sim s, ms/job: the simulation's own time per job made (sp-services' summary); wall: the whole command;"
+        "\nCPU ms/job: the command's CPU time per job (the database server's not included): on a shared machine"
+        "\nthe figure that others' load changes least."
+    )
     if args.keep:
         for r in rows:
             print(f"kept {r['backend']}: {r['url']} (documents under {data / str(r['backend']).lower()})")
