@@ -75,10 +75,11 @@ class AppContext:
         work, should it still finish, rolls back instead of committing (a stalled database leaves no
         trace). A ``short`` read on SQLite runs on the event loop instead: an embedded database in WAL
         mode never makes a reader wait (no network, no lock), and a key lookup costs less than the
-        hop to a thread and back (~80 µs). Long reads (reports) stay on threads, where SQLite works
-        without holding the interpreter lock."""
+        hop to a thread and back (~80 µs); it uses the connection the loop keeps
+        (``Database.kept_read``). Long reads (reports) stay on threads, where SQLite works without
+        holding the interpreter lock."""
         if short and not write and self.db.embedded:
-            with self.db.transaction(write=False) as session:
+            with self.db.kept_read() as session:
                 return work(session, self.now())
         late = threading.Event()
 

@@ -11,13 +11,15 @@ an ``OperationalError`` (503 at the API) instead of holding it for as long as th
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sp_services.settings import Settings
@@ -111,6 +113,9 @@ class Database:
         self._write = sessionmaker(
             self.engine.execution_options(sqlite_begin="IMMEDIATE"), expire_on_commit=False, autoflush=True
         )
+        self._kept = threading.local()  # per thread: (connection, session) for kept_read()
+        self._kept_all: list[Connection] = []
+        self._kept_lock = threading.Lock()
 
     @contextmanager
     def transaction(self, *, write: bool = True, abandoned: Callable[[], bool] | None = None) -> Iterator[Session]:
@@ -130,6 +135,43 @@ class Database:
         finally:
             session.close()
 
+    @contextmanager
+    def kept_read(self) -> Iterator[Session]:
+        """A read-only unit of work on a connection and session this thread keeps (embedded SQLite).
+
+        Taking a pooled connection, beginning, committing and handing it back costs ~90 µs of
+        SQLAlchemy per unit of work, more than a key lookup itself; a connection kept open and a
+        session kept bound to it cost ~25 µs (BEGIN, COMMIT, the session's reset). Each unit is its
+        own transaction (a fresh snapshot: WAL readers never wait) and the session is closed after
+        it, so nothing read survives into the next one. For the event loop's short reads, which
+        never overlap on one thread; a database error drops the kept pair (a new one next time)."""
+        kept: tuple[Connection, Session] | None = getattr(self._kept, "unit", None)
+        if kept is None:
+            connection = self.engine.connect()
+            session = Session(bind=connection, join_transaction_mode="rollback_only", expire_on_commit=False)
+            kept = self._kept.unit = (connection, session)
+            with self._kept_lock:
+                self._kept_all.append(connection)
+        connection, session = kept
+        transaction = connection.begin()
+        try:
+            yield session
+            session.close()
+            transaction.commit()
+        except BaseException as exc:
+            session.close()
+            transaction.rollback()
+            if isinstance(exc, DBAPIError):
+                self._drop_kept(connection)
+            raise
+
+    def _drop_kept(self, connection: Connection) -> None:
+        self._kept.unit = None
+        with self._kept_lock:
+            if connection in self._kept_all:
+                self._kept_all.remove(connection)
+        connection.close()
+
     def analyze(self) -> None:
         """Refresh the planner's statistics after a bulk load: on a fresh PostgreSQL table the planner
         otherwise guesses "tiny" and picks nested seq-scans (seconds instead of milliseconds)."""
@@ -141,4 +183,9 @@ class Database:
                 conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
 
     def dispose(self) -> None:
+        with self._kept_lock:
+            kept, self._kept_all = self._kept_all, []
+        for connection in kept:
+            connection.close()
+        self._kept = threading.local()
         self.engine.dispose()
