@@ -114,3 +114,31 @@ def test_simulate_refuses_a_database_of_real_data(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stdout.strip() == "The database holds data other than the demo; no history simulated."
     assert _run("simulate", "--days", "1", "--if-empty", "--database-url", url, tmp=tmp_path).returncode == 0
+
+
+def test_the_rates_are_options(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'rates.db'}"
+    zero = ("cancel", "reschedule", "provider-break", "buyer-no-show", "technician-no-show", "never-book", "early")
+    rates = [arg for name in zero for arg in (f"--{name}-rate", "0")]
+    result = _run(
+        "simulate", "--days", "4", "--until", "2026-03-12", "--late-rate", "1", *rates, "--json", "--database-url", url,
+        tmp=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    made = json.loads(result.stdout)
+    assert made["served"] > 10 and made["late"] == made["served"] and made["early"] == 0
+    assert made["cancelled"] == made["rescheduled"] == made["buyer_no_shows"] == made["technician_no_shows"] == 0
+    assert made["provider_breaks"] == made["never_booked"] == 0
+
+
+def test_a_rate_out_of_range_is_refused(tmp_path: Path) -> None:
+    result = _run(
+        "simulate", "--late-rate", "1.5", "--cancel-rate", "0.6", "--reschedule-rate", "0.5",
+        tmp=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "simulate: late_rate must be between 0 and 1; "
+        "cancel, reschedule and provider-break rates add up to more than 1; "
+        "early and late rates add up to more than 1\n"
+    )
