@@ -14,6 +14,9 @@ after its window the provider reschedules it (RS4), cancels it (S13) or leaves i
 is cancelled (S1) or rescheduled (RS11) soon after the start. A served visit is recorded after the
 work: its start and end as the technician worked them and who did it, with an encrypted receipt
 (``proof.py``) for most, and the job is completed a little later.
+
+A later run takes up the visits an earlier one left under way (``take_up_started``) or recorded
+but not completed (``take_up_recorded``), drawing again what was drawn, given what the record shows.
 """
 
 from __future__ import annotations
