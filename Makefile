@@ -57,6 +57,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate_bench.py --database-url $(BENCH_POSTGRES_URL)
 	$(BIN)/python benchmarks/analytics_bench.py
 	$(BIN)/python benchmarks/analytics_bench.py --database-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python benchmarks/demand_bench.py
+	$(BIN)/python benchmarks/demand_bench.py --database-url $(BENCH_POSTGRES_URL)
+	$(BIN)/python benchmarks/report_bench.py --database-url $(BENCH_POSTGRES_URL)
 	$(BIN)/python benchmarks/dashboard_bench.py
 
 # The same HTTP table beside Stoplight Prism (from npm, installed into .cache/prism) mocking the model.
@@ -65,8 +68,8 @@ bench-peer: $(STAMP)
 	$(BIN)/python benchmarks/http_bench.py --peer
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -149,18 +149,16 @@ def measure(
 
 def report(title: str, results: dict[tuple[str, int], Load]) -> None:
     print(f"\n{title}")
-    print(
-        f"  {'operation':40} {'c':>3} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'vs floor':>9} {'16/1':>6}"
-    )
+    head = f"{'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'p99/p50':>8} {'vs floor':>9} {'16/1':>6}"
+    print(f"  {'operation':40} {'c':>3} {head}")
     floor = results[("floor", 16)].rps
     for key, name in OPERATIONS:
         for c in (1, 16):
             r = results[(key, c)]
             share = f"{r.rps / results[('floor', c)].rps:8.0%}"
             flat = f"{results[(key, 16)].rps / results[(key, 1)].rps:5.0%}" if c == 16 else ""
-            print(
-                f"  {name:40} {c:>3} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.p99_ms / r.p50_ms:8.1f} {share:>9} {flat:>6}"
-            )
+            figures = f"{r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {r.p99_ms / r.p50_ms:8.1f} {share:>9} {flat:>6}"
+            print(f"  {name:40} {c:>3} {figures}")
     print("  targets (16 connections):")
     for key, share in FLOOR_SHARE.items():
         r16, r1 = results[(key, 16)], results[(key, 1)]

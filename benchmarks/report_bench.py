@@ -223,13 +223,15 @@ def run(url: str, label: str, sizes: tuple[int, ...], with_copy: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--database-url", help="an empty PostgreSQL database (its tables are created)")
+    parser.add_argument("--database-url", help="a PostgreSQL server (a fresh database is made on it)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="report sizes in rows, comma-separated")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the SQLite run")
     args = parser.parse_args()
     sizes = tuple(int(s) for s in args.sizes.split(","))
     if args.database_url:
-        run(args.database_url, "PostgreSQL", sizes, with_copy=True)
+        from tests.support import postgres_database
+
+        run(postgres_database(args.database_url, "sp_services_report_bench"), "PostgreSQL", sizes, with_copy=True)
     if not args.no_sqlite:
         run(f"sqlite:///{Path(tempfile.mkdtemp()) / 'report-bench.db'}", "SQLite", sizes, with_copy=False)
 
