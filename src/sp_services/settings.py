@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     db_lock_timeout: float = Field(default=2.0, gt=0)
     db_pool_timeout: float = Field(default=2.0, gt=0)
     request_timeout: float = Field(default=5.0, gt=0)
+    # The budget of an analytics request (its unit of work may aggregate a year of a big seller's
+    # history); each PostgreSQL statement stays bounded by db_statement_timeout.
+    analytics_timeout: float = Field(default=30.0, gt=0)
     # Threads per worker that do database work at once (and pooled connections kept open): more
     # only adds contention for the interpreter lock; requests beyond them wait their turn.
     db_threads: int = Field(default=4, ge=1, le=64)

@@ -5,6 +5,7 @@ comes back when the database does. The token endpoint answers in LWA's own error
 from __future__ import annotations
 
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -171,3 +172,34 @@ def test_a_stalled_database_answers_503_in_bounded_time_and_leaves_no_trace(stal
     assert max(read_took, write_took, token_took) < BOUND
     assert after.status_code == 200, after.text
     assert after.json()["payload"]["serviceJobStatus"] == "PENDING_SCHEDULE"  # the cancel left no trace
+
+
+def test_analytics_have_a_budget_of_their_own(stalling: Faulty) -> None:
+    """A stall longer than REQUEST_TIMEOUT: a job read gives up with 503, while an analytics request,
+    whose aggregates may legitimately take longer, waits it out within ANALYTICS_TIMEOUT (30 s)."""
+    faulty = stalling
+    assert faulty.proxy is not None
+    proxy = faulty.proxy
+    w = faulty.world
+    job_id = _pending_job(faulty)
+    analytics = "/analytics/v1/technicians"
+    params = {"marketplaceIds": "ATVPDKIKX0DER"}
+    with w.client() as c:
+        assert c.get(analytics, params=params).status_code == 200  # pooled connections warm
+        assert c.get(f"/service/v1/serviceJobs/{job_id}").status_code == 200
+        proxy.frozen.set()
+        thaw = threading.Timer(REQUEST_TIMEOUT + 1.0, proxy.frozen.clear)
+        thaw.start()
+        try:
+            report, report_took = _timed(lambda: c.get(analytics, params=params, timeout=30))
+        finally:
+            thaw.join()
+        proxy.frozen.set()
+        try:
+            read = c.get(f"/service/v1/serviceJobs/{job_id}")
+        finally:
+            proxy.frozen.clear()
+    assert report.status_code == 200, report.text
+    assert report_took > REQUEST_TIMEOUT  # it did wait out the stall
+    assert [row["technicianId"] for row in report.json()["payload"]["technicians"]] == sorted(w.technician_ids)
+    assert (read.status_code, read.json()) == (503, UNAVAILABLE)

@@ -111,9 +111,10 @@ class Viewer:
     def can_act(self) -> bool:
         return self.user.role.can_act
 
-    async def read(self, work: Callable[[Session, datetime], T]) -> T:
-        """One read-only unit of work."""
-        return await self.ctx.run(work, write=False)
+    async def read(self, work: Callable[[Session, datetime], T], *, analytics: bool = False) -> T:
+        """One read-only unit of work (``analytics``: with the analytics operations' time budget)."""
+        timeout = self.ctx.settings.analytics_timeout if analytics else None
+        return await self.ctx.run(work, write=False, timeout=timeout)
 
     async def write(self, work: Callable[[Session, datetime], T]) -> T:
         """One unit of work that may change state, committed once (api/context.py)."""

@@ -152,7 +152,11 @@ def _get(path: str, operation: str, summary: str, rows: tuple[str, str, dict[str
 )
 async def get_technician_performance(request: Request) -> Response:
     ctx, query = await _query(request, "getTechnicianPerformance")
-    report = await ctx.run(lambda s, now: service.technician_performance(s, query=query, now=now), write=False)
+    report = await ctx.run(
+        lambda s, now: service.technician_performance(s, query=query, now=now),
+        write=False,
+        timeout=ctx.settings.analytics_timeout,
+    )
     rows = [{"technicianId": r.technician_id, "name": r.name, **_period(r.period), **_service(r.metrics)}
             for r in report.rows]  # fmt: skip
     return wire.JSON({"payload": {**_echo(query), "technicians": rows}})
@@ -166,7 +170,11 @@ async def get_technician_performance(request: Request) -> Response:
 )
 async def get_store_performance(request: Request) -> Response:
     ctx, query = await _query(request, "getStorePerformance")
-    report = await ctx.run(lambda s, now: service.store_performance(s, query=query, now=now), write=False)
+    report = await ctx.run(
+        lambda s, now: service.store_performance(s, query=query, now=now),
+        write=False,
+        timeout=ctx.settings.analytics_timeout,
+    )
     rows = []
     for r in report.rows:
         m = r.metrics
@@ -196,7 +204,11 @@ async def get_store_performance(request: Request) -> Response:
 )
 async def get_payment_analytics(request: Request) -> Response:
     ctx, query = await _query(request, "getPaymentAnalytics")
-    report = await ctx.run(lambda s, now: service.payment_analytics(s, query=query, now=now), write=False)
+    report = await ctx.run(
+        lambda s, now: service.payment_analytics(s, query=query, now=now),
+        write=False,
+        timeout=ctx.settings.analytics_timeout,
+    )
     rows = [
         {
             **_period(r.period),

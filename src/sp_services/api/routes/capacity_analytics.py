@@ -91,7 +91,11 @@ async def get_capacity_analytics(request: Request) -> Response:
     principal, ctx = await authorize(request, "getCapacityAnalytics")
     query = analytics_query(request, seller_id=principal.seller_id, now=ctx.now())
 
-    result = await ctx.run(lambda s, now: service.capacity_demand(s, query=query, now=now), write=False)
+    result = await ctx.run(
+        lambda s, now: service.capacity_demand(s, query=query, now=now),
+        write=False,
+        timeout=ctx.settings.analytics_timeout,
+    )
     payload = {"startDate": query.start.isoformat(), "endDate": query.end.isoformat(), "groupBy": query.group_by.value}
     return wire.JSON({"payload": payload | {"days": [wire_row(r, result.group_by) for r in result.rows]}})
 

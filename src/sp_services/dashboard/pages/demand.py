@@ -109,7 +109,7 @@ async def demand_page(request: Request, viewer: Viewer = Depends(signed_in)) -> 
         asked = read_range(request, viewer, group_by=GroupBy.DAY)
     except InvalidInput as error:
         return refused(request, viewer, "demand.html", error)
-    found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now))
+    found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now), analytics=True)
     return render(
         request,
         "demand.html",

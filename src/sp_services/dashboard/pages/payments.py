@@ -53,5 +53,5 @@ async def payments(request: Request, viewer: Viewer = Depends(signed_in)) -> HTM
         asked = read_range(request, viewer, group_by=GroupBy.WEEK)
     except InvalidInput as error:
         return refused(request, viewer, "payments.html", error)
-    rows = await viewer.read(lambda s, now: report(s, asked=asked, now=now))
+    rows = await viewer.read(lambda s, now: report(s, asked=asked, now=now), analytics=True)
     return render(request, "payments.html", context(asked) | {"rows": rows, "charts": charts(rows)}, viewer=viewer)

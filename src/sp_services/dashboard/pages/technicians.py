@@ -142,7 +142,7 @@ async def technicians(request: Request, viewer: Viewer = Depends(signed_in)) -> 
         asked = read_range(request, viewer, group_by=GroupBy.WEEK)
     except InvalidInput as error:
         return refused(request, viewer, "technicians.html", error)
-    found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now))
+    found = await viewer.read(lambda s, now: board(s, asked=asked, request=request, now=now), analytics=True)
     return render(
         request,
         "technicians.html",
