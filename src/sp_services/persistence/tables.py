@@ -336,6 +336,17 @@ Index(
     ServiceJob.created_at,
     ServiceJob.service_job_id,
 )
+# getServiceJobs (and the report) filtered by store: one index range per store and status, in the
+# listing's order (migration 0008).
+Index(
+    "ix_jobs_seller_store_status",
+    ServiceJob.seller_id,
+    ServiceJob.marketplace_id,
+    ServiceJob.store_id,
+    ServiceJob.status,
+    ServiceJob.created_at,
+    ServiceJob.service_job_id,
+)
 
 
 class DashboardUser(Base):
