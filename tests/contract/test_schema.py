@@ -56,6 +56,7 @@ from schemathesis.core.result import Ok
 from schemathesis.generation.meta import CoveragePhaseData
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
+from sp_services.demo.fixtures import SEATTLE
 from tests.contract.conftest import STATUSES, LiveServer
 
 SPEC = Path(__file__).resolve().parents[2] / "spec" / "services.json"
@@ -388,7 +389,17 @@ def _walk_appointments(w: Walk, marketplace: list[str]) -> None:
         body={"appointmentTime": {"startTime": slots[0]["startTime"]}},
     )
     appointment_id = added.json()["appointmentId"]
-    slots = [s for s in w.slots(booked) if s["startTime"] != slots[0]["startTime"]]
+    # Into a slot the demo's technicians can cover: the store lists slots until 18:00 local, its
+    # technicians work until 17:00, so a late-afternoon slot (the first ones listed, at some hours
+    # of the day) is one no technician could take. The demo itself books at its start hours.
+    zone = ZoneInfo(SEATTLE.timezone)
+    slots = [
+        s
+        for s in w.slots(booked)
+        if s["startTime"] != slots[0]["startTime"]
+        and datetime.fromisoformat(s["startTime"]).astimezone(zone).hour in SEATTLE.start_hours
+    ]
+    assert slots, "the demo store lists slots at its start hours"
     rescheduled = w.send(
         "rescheduleAppointmentForServiceJobByServiceJobId",
         path_parameters={"serviceJobId": booked, "appointmentId": appointment_id},
